@@ -1,0 +1,57 @@
+"""Reading a conversation (E1), which marks it read unless ``mark_as_read=false``.
+
+This is an action, not a query: the read side effect and the page are one transaction, so the
+page shows the read times it just wrote. It marks the caller's *incoming* unread messages of the
+whole conversation, not only the returned page (docs/compatibility.md, "E1 read semantics").
+"""
+
+from __future__ import annotations
+
+from postventa.errors import Code, PostventaError
+from postventa.model import Caller, ConversationPage, Page
+from postventa.services import Services
+from postventa.storage import conversations, messages, unread
+
+
+async def do_read_conversation(
+    services: Services,
+    *,
+    caller: Caller,
+    pack_id: int,
+    seller_id: int,
+    page: Page,
+    mark_as_read: bool,
+) -> ConversationPage:
+    transaction = services.db.write() if mark_as_read else services.db.read()
+    async with transaction as conn:
+        conversation = await conversations.get_conversation(
+            conn, seller_id=seller_id, pack_id=pack_id, for_update=mark_as_read
+        )
+        role = None if conversation is None else conversation.role_of(caller.user_id)
+        if conversation is None or role is None:
+            # Unknown and someone else's answer alike (§3.4, §14.3).
+            raise PostventaError(Code.RESOURCE_FORBIDDEN, resource_id=pack_id)
+        marked: list[str] = []
+        if mark_as_read and conversation.unread_for(role):
+            marked = await unread.mark_read(
+                conn,
+                conversation,
+                reader_id=caller.user_id,
+                reader_role=role,
+                at=services.clock.now(),
+            )
+        rows = await messages.page_of_conversation(
+            conn,
+            seller_id=seller_id,
+            pack_id=pack_id,
+            limit=page.limit,
+            offset=page.offset,
+            newest_first=services.settings.message_order == "desc",
+        )
+    return ConversationPage(
+        conversation=conversation,
+        messages=rows,
+        total=conversation.message_count,
+        page=page,
+        marked_read=len(marked),
+    )

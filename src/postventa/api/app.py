@@ -1,0 +1,81 @@
+"""The ASGI application: routers, error envelope and middleware assembled in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+import postventa
+from postventa.api import errors, legacy, messages, unread
+from postventa.api.rawpath import RawPathMiddleware
+from postventa.api.responses import OrjsonResponse
+from postventa.config import Settings
+from postventa.services import Services
+
+DESCRIPTION = """\
+Wire-compatible implementation of Mercado Libre's post-sale Messages API (`tag=post_sale`).
+Paths, bodies, status codes and error strings follow the reference; where the public documentation
+disagrees or is silent, `docs/compatibility.md` records the choice made.
+"""
+
+
+def create_app(services: Services | None = None) -> FastAPI:
+    """Build the app; tests pass ready-made ``services``, servers build them from the env."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        if owned:
+            app.state.services = Services.from_settings(Settings())
+        yield
+        if owned:
+            await app.state.services.db.dispose()
+
+    app = FastAPI(
+        title="Postventa",
+        version=postventa.__version__,
+        description=DESCRIPTION,
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    if services is not None:
+        app.state.services = services
+    errors.install(app)
+    # Order matters: /messages/unread and /messages/mark_as_read before /messages/{message_id}.
+    app.include_router(legacy.router)
+    app.include_router(unread.router)
+    app.include_router(messages.router)
+    settings = services.settings if services is not None else Settings()
+    app.add_middleware(RawPathMiddleware, max_body_bytes=settings.max_body_bytes)
+    _document_extra_models(app, messages.OPENAPI_EXTRA_MODELS)
+    return app
+
+
+def _document_extra_models(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Add schemas that responses reference by ``$ref`` but FastAPI cannot discover itself."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                model_schema = model.model_json_schema(
+                    by_alias=True, ref_template="#/components/schemas/{model}"
+                )
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,117 @@
+"""Every error Postventa can answer, declared once.
+
+Each :class:`Code` maps to an HTTP status, a Mercado Libre ``error`` code, a message template and
+the envelope it is rendered in. Actions raise ``PostventaError(Code.X, field=value)``; one exception
+handler in :mod:`postventa.api.errors` renders it. Tests compare against this table, never against
+a retyped string. Section numbers (§) point into ``shared/reference/ml-messages-api.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    error: str | None
+    template: str
+    # "standard": {"message","error","status","cause":[]} (§1.3)
+    # "status_code": {"status_code","code","message"} (send into a blocked conversation, §6.3)
+    envelope: str = "standard"
+
+
+class Code(Enum):
+    # --- auth (§14.3) ---
+    ACCESS_TOKEN_REQUIRED = ErrorSpec(400, "bad_request", "Access token is required")
+    APPLICATION_ID_REQUIRED = ErrorSpec(400, "bad_request", "Application id is required")
+    INVALID_TOKEN = ErrorSpec(401, "not_found", "invalid_token")
+    # --- E1 (§3.4) ---
+    RESOURCE_FORBIDDEN = ErrorSpec(
+        403, "forbidden", "User access token invalid for resource {resource_id}"
+    )
+    LIMIT_NOT_POSITIVE = ErrorSpec(400, "bad_request", "The limit param must be greater than 0")
+    INVALID_LIMIT = ErrorSpec(400, "bad_request", "Invalid limit param")
+    INVALID_OFFSET = ErrorSpec(400, "bad_request", "Invalid offset param")
+    # --- E2 (§5) ---
+    MESSAGE_ACCESS_DENIED = ErrorSpec(
+        403, "forbidden", "Access denied for user {user_id} to message with id {message_id}"
+    )
+    MESSAGE_ID_NOT_EXISTS = ErrorSpec(
+        400, "bad_request", "The specified message id does not exists"
+    )
+    MESSAGE_NOT_RETRIEVED = ErrorSpec(
+        404, "not_found", "The message with id: {message_id} could not be retrieved from storage"
+    )
+    # --- E3 (§6.3), in the validation order of §20 ---
+    JSON_BODY_REQUIRED = ErrorSpec(400, "bad_request", "A JSON body is required")
+    FROM_REQUIRED = ErrorSpec(400, "bad_request", "The field 'from' is required")
+    TO_USER_ID_REQUIRED = ErrorSpec(400, "bad_request", "The field 'to.user_id' is required")
+    INVALID_TO_USER_ID = ErrorSpec(400, "bad_request", "Invalid 'to' user id")
+    TO_EMAIL_NOT_SECURE = ErrorSpec(
+        400, "bad_request", "The field 'to.email' must be a secure email"
+    )
+    SENDER_EQUALS_RECEIVER = ErrorSpec(400, "bad_request", "Sender and received must not be equals")
+    SEND_ACCESS_DENIED = ErrorSpec(
+        403, "forbidden", "Access denied for user {user_id} to order {resource_id}"
+    )
+    RECEIVER_NOT_IN_ORDER = ErrorSpec(
+        403, "forbidden", "Receiver does not belong to order {resource_id}"
+    )
+    TEXT_REQUIRED = ErrorSpec(400, "bad_request", "Text is required")
+    TEXT_UNSUPPORTED_CHARS = ErrorSpec(
+        400, "bad_request", "The text has character/s that is/are not supported."
+    )
+    TEXT_TOO_LONG = ErrorSpec(
+        400, "bad_request", "The message content is too long, max characters allowed are {max}"
+    )
+    ATTACHMENT_INVALID = ErrorSpec(
+        422, "unprocessable_entity", "Attachment key is invalid or not found"
+    )
+    # --- E11 (§8.3, original English seed page) ---
+    MARK_IDS_INVALID = ErrorSpec(400, "bad_request", "Messages id empty or invalid")
+    MARK_ID_NOT_EXISTS = ErrorSpec(
+        400, "bad_request", "The specified message id: {message_id} does not exists"
+    )
+    MARK_MULTIPLE_ORDERS = ErrorSpec(
+        400, "bad_request", "Not allowed messages from multiple orders"
+    )
+    # --- routing and transport ---
+    LEGACY_RESOURCE_NOT_FOUND = ErrorSpec(404, "not_found", "Resource not found.")
+    ROUTE_NOT_FOUND = ErrorSpec(404, "not_found", "Not Found")
+    METHOD_NOT_ALLOWED = ErrorSpec(405, "method_not_allowed", "Method Not Allowed")
+    BODY_TOO_LARGE = ErrorSpec(
+        413, "request_entity_too_large", "Request body exceeds {max_bytes} bytes"
+    )
+    INVALID_PARAM = ErrorSpec(400, "bad_request", "Invalid {location} param '{name}'")
+    INTERNAL = ErrorSpec(500, "internal_server_error", "Internal Server Error")
+    SERVICE_UNAVAILABLE = ErrorSpec(503, "service_not_available", "Service not available")
+
+    @property
+    def spec(self) -> ErrorSpec:
+        return self.value
+
+
+class PostventaError(Exception):
+    """A failure the caller caused or must be told about, rendered from the :class:`Code` table."""
+
+    def __init__(self, code: Code, **fields: Any) -> None:
+        self.code = code
+        self.fields = fields
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        return self.code.spec.status
+
+    @property
+    def message(self) -> str:
+        return self.code.spec.template.format(**self.fields)
+
+    def body(self) -> dict[str, Any]:
+        spec = self.code.spec
+        if spec.envelope == "status_code":
+            return {"status_code": spec.status, "code": spec.error, "message": self.message}
+        return {"message": self.message, "error": spec.error, "status": spec.status, "cause": []}

@@ -1,0 +1,1 @@
+"""Read-only use cases: each opens one read transaction and changes nothing."""

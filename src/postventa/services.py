@@ -1,0 +1,24 @@
+"""The composition root's product: what every action is handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from postventa.clock import Clock, SystemClock
+from postventa.config import Settings
+from postventa.storage.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Services:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url, pool_size=settings.db_pool_size),
+            clock=clock or SystemClock(),
+        )

@@ -1,0 +1,78 @@
+"""The engine, and the two kinds of transaction every action uses.
+
+* ``db.write()`` opens a transaction that will write. On SQLite it starts with ``BEGIN IMMEDIATE``
+  so the write lock is taken up front: a deferred transaction that reads first and writes later can
+  fail with "database is locked" when another process wrote in between, and no retry can fix it.
+* ``db.read()`` opens a plain transaction for a consistent snapshot.
+
+SQLite runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the response is
+sent, and readers never wait for the writer. PostgreSQL runs at READ COMMITTED; the actions rely on
+row locks and relative counter updates, never on read-then-write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+_BEGIN_OPTION = "postventa_sqlite_begin"
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself, so we choose its mode.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One engine per process; actions borrow connections through :meth:`read` and :meth:`write`."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite" and parsed.database in (None, "", ":memory:"):
+            raise ValueError("Postventa needs a file SQLite database (WAL, several processes)")
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        self.engine = create_async_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            _prepare_sqlite(self.engine)
+            self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        else:
+            self._write_engine = self.engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits when the block ends and rolls back on any exception."""
+        async with self._write_engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

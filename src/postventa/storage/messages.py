@@ -1,0 +1,92 @@
+"""Message rows: insert, one conversation's page, lookups by id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from postventa.model import Message
+from postventa.storage.tables import messages
+
+_COLUMNS = tuple(messages.c)
+
+
+def _to_message(row: Row[*tuple[Any, ...]]) -> Message:
+    return Message(**row._asdict())
+
+
+async def insert_message(conn: AsyncConnection, message: Message) -> None:
+    await conn.execute(
+        insert(messages).values(
+            id=message.id,
+            seller_id=message.seller_id,
+            pack_id=message.pack_id,
+            from_user_id=message.from_user_id,
+            to_user_id=message.to_user_id,
+            client_id=message.client_id,
+            site_id=message.site_id,
+            subject=message.subject,
+            text=message.text,
+            status=message.status,
+            moderation_status=message.moderation_status,
+            moderation_reason=message.moderation_reason,
+            moderation_source=message.moderation_source,
+            moderation_date=message.moderation_date,
+            created_at=message.created_at,
+            available_at=message.available_at,
+            notified_at=message.notified_at,
+            read_at=message.read_at,
+            attachments=message.attachments,
+            first_message=message.first_message,
+        )
+    )
+
+
+async def page_of_conversation(
+    conn: AsyncConnection,
+    *,
+    seller_id: int,
+    pack_id: int,
+    limit: int,
+    offset: int,
+    newest_first: bool,
+) -> list[Message]:
+    """One page in time order, read from ``ix_messages_conversation``."""
+    order = (
+        (messages.c.created_at.desc(), messages.c.id.desc())
+        if newest_first
+        else (messages.c.created_at.asc(), messages.c.id.asc())
+    )
+    query = (
+        select(*_COLUMNS)
+        .where(messages.c.seller_id == seller_id, messages.c.pack_id == pack_id)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_to_message(row) for row in await conn.execute(query)]
+
+
+async def get_message(conn: AsyncConnection, message_id: str) -> Message | None:
+    row = (await conn.execute(select(*_COLUMNS).where(messages.c.id == message_id))).first()
+    return None if row is None else _to_message(row)
+
+
+async def get_messages(conn: AsyncConnection, message_ids: Sequence[str]) -> list[Message]:
+    query = select(*_COLUMNS).where(messages.c.id.in_(list(message_ids)))
+    return [_to_message(row) for row in await conn.execute(query)]
+
+
+async def conversation_message_ids(
+    conn: AsyncConnection, *, seller_id: int, pack_id: int
+) -> list[str]:
+    """Every id of one conversation, oldest first (demo data and repair tools)."""
+    query = (
+        select(messages.c.id)
+        .where(messages.c.seller_id == seller_id, messages.c.pack_id == pack_id)
+        .order_by(messages.c.created_at, messages.c.id)
+    )
+    return list((await conn.execute(query)).scalars())

@@ -1,0 +1,180 @@
+"""Unread counters: how they are kept, and how they are checked and rebuilt.
+
+Design
+------
+Each conversation row carries one counter per participant (``seller_unread``, ``buyer_unread``):
+the number of messages addressed to that participant whose ``read_at`` is NULL. The counters are
+changed only here, and always in the same transaction as the message rows they describe:
+
+* a new message adds 1 to the receiver's counter (:func:`count_new_message`);
+* marking read sets ``read_at`` on the reader's unread rows with one ``UPDATE … WHERE read_at IS
+  NULL`` and subtracts exactly the number of rows that statement changed (:func:`mark_read`).
+
+Both updates are relative (``counter = counter ± n``), never read-then-write, so concurrent
+transactions compose: on PostgreSQL the ``UPDATE … WHERE read_at IS NULL`` re-checks each row after
+waiting for a concurrent marker's lock, so a row is never counted twice; on SQLite writers are
+serialised by ``BEGIN IMMEDIATE``.
+
+``GET /messages/unread`` reads only the partial indexes ``ix_conversations_{seller,buyer}_unread``
+(rows whose counter is above zero), so its cost grows with the caller's unread conversations,
+not with messages or read conversations.
+
+Drift and repair
+----------------
+The counters can only drift if a row is changed behind the actions' back (manual SQL). Then
+:func:`recount` gives the truth from the message rows and :func:`rebuild_counters` rewrites the
+counters of a seller's conversations from it. The property test in ``tests/storage`` checks that
+random interleavings of send, read and mark-as-read keep counters equal to a recount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from postventa.model import Conversation, Role, UnreadEntry
+from postventa.storage.tables import conversations, messages
+
+
+def _counter(role: Role):  # type: ignore[no-untyped-def]
+    return conversations.c.seller_unread if role is Role.seller else conversations.c.buyer_unread
+
+
+def _party(role: Role):  # type: ignore[no-untyped-def]
+    return conversations.c.seller_id if role is Role.seller else conversations.c.buyer_id
+
+
+async def count_new_message(
+    conn: AsyncConnection, conversation: Conversation, *, receiver: Role, at: datetime
+) -> None:
+    counter = _counter(receiver)
+    await conn.execute(
+        update(conversations)
+        .where(
+            conversations.c.seller_id == conversation.seller_id,
+            conversations.c.pack_id == conversation.pack_id,
+        )
+        .values(
+            {
+                counter: counter + 1,
+                conversations.c.message_count: conversations.c.message_count + 1,
+                conversations.c.last_message_at: at,
+            }
+        )
+    )
+
+
+async def mark_read(
+    conn: AsyncConnection,
+    conversation: Conversation,
+    *,
+    reader_id: int,
+    reader_role: Role,
+    at: datetime,
+    message_ids: Sequence[str] | None = None,
+) -> list[str]:
+    """Mark the reader's unread messages read (all of them, or only ``message_ids``).
+
+    Returns the ids that actually changed; the reader's counter drops by exactly that many.
+    """
+    condition = and_(
+        messages.c.seller_id == conversation.seller_id,
+        messages.c.pack_id == conversation.pack_id,
+        messages.c.to_user_id == reader_id,
+        messages.c.read_at.is_(None),
+    )
+    if message_ids is not None:
+        condition = and_(condition, messages.c.id.in_(list(message_ids)))
+    changed = list(
+        (
+            await conn.execute(
+                update(messages).where(condition).values(read_at=at).returning(messages.c.id)
+            )
+        ).scalars()
+    )
+    if changed:
+        counter = _counter(reader_role)
+        await conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.seller_id == conversation.seller_id,
+                conversations.c.pack_id == conversation.pack_id,
+            )
+            .values({counter: counter - len(changed)})
+        )
+    return changed
+
+
+async def list_unread(
+    conn: AsyncConnection, *, user_id: int, roles: Sequence[Role], cap: int
+) -> list[UnreadEntry]:
+    """The caller's conversations with unread messages, newest activity first, at most ``cap``."""
+    found: list[tuple[datetime | None, UnreadEntry]] = []
+    for role in roles:
+        counter = _counter(role)
+        query = (
+            select(
+                conversations.c.pack_id,
+                conversations.c.seller_id,
+                conversations.c.last_message_at,
+                counter.label("unread"),
+            )
+            .where(_party(role) == user_id, counter > 0)
+            .order_by(conversations.c.last_message_at.desc())
+            .limit(cap)
+        )
+        for row in await conn.execute(query):
+            entry = UnreadEntry(f"/packs/{row.pack_id}/sellers/{row.seller_id}", row.unread)
+            found.append((row.last_message_at, entry))
+    if len(roles) > 1:
+        found.sort(key=lambda item: item[0] or datetime.min, reverse=True)
+    return [entry for _, entry in found[:cap]]
+
+
+async def recount(conn: AsyncConnection, conversation: Conversation) -> dict[Role, int]:
+    """The counters as the message rows say they should be."""
+    query = (
+        select(messages.c.to_user_id, func.count())
+        .where(
+            messages.c.seller_id == conversation.seller_id,
+            messages.c.pack_id == conversation.pack_id,
+            messages.c.read_at.is_(None),
+        )
+        .group_by(messages.c.to_user_id)
+    )
+    counts = {to_user_id: n for to_user_id, n in await conn.execute(query)}
+    return {
+        Role.seller: counts.get(conversation.seller_id, 0),
+        Role.buyer: counts.get(conversation.buyer_id, 0),
+    }
+
+
+async def rebuild_counters(conn: AsyncConnection, *, seller_id: int) -> int:
+    """Rewrite the counters of one seller's conversations from the message rows.
+
+    Returns how many conversations had drifted.
+    """
+    unread = (
+        select(func.count())
+        .where(
+            messages.c.seller_id == conversations.c.seller_id,
+            messages.c.pack_id == conversations.c.pack_id,
+            messages.c.read_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    seller_truth = unread.where(messages.c.to_user_id == conversations.c.seller_id)
+    buyer_truth = unread.where(messages.c.to_user_id == conversations.c.buyer_id)
+    result = await conn.execute(
+        update(conversations)
+        .where(
+            conversations.c.seller_id == seller_id,
+            (conversations.c.seller_unread != seller_truth)
+            | (conversations.c.buyer_unread != buyer_truth),
+        )
+        .values(seller_unread=seller_truth, buyer_unread=buyer_truth)
+    )
+    return result.rowcount
