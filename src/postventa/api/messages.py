@@ -83,7 +83,7 @@ async def read_conversation(
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": SendMessageIn.model_json_schema(by_alias=True)}
+                "application/json": {"schema": {"$ref": "#/components/schemas/SendMessageIn"}}
             },
         }
     },
@@ -171,5 +171,5 @@ async def message_by_id(
     return OrjsonResponse(serializers.legacy_message_json(message))
 
 
-# Registered so the OpenAPI document carries the schemas the E2 oneOf points at.
-OPENAPI_EXTRA_MODELS = (SingleMessageOut, LegacyMessageOut)
+# Registered so the OpenAPI document carries the schemas that E2's oneOf and E3's body point at.
+OPENAPI_EXTRA_MODELS = (SingleMessageOut, LegacyMessageOut, SendMessageIn)

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation, Role, UnreadEntry
@@ -114,24 +115,28 @@ async def list_unread(
     """The caller's conversations with unread messages, newest activity first, at most ``cap``."""
     found: list[tuple[datetime | None, UnreadEntry]] = []
     for role in roles:
-        counter = _counter(role)
-        query = (
-            select(
-                conversations.c.pack_id,
-                conversations.c.seller_id,
-                conversations.c.last_message_at,
-                counter.label("unread"),
-            )
-            .where(_party(role) == user_id, counter > 0)
-            .order_by(conversations.c.last_message_at.desc())
-            .limit(cap)
-        )
-        for row in await conn.execute(query):
+        for row in await conn.execute(unread_query(user_id=user_id, role=role, cap=cap)):
             entry = UnreadEntry(f"/packs/{row.pack_id}/sellers/{row.seller_id}", row.unread)
             found.append((row.last_message_at, entry))
     if len(roles) > 1:
         found.sort(key=lambda item: item[0] or datetime.min, reverse=True)
     return [entry for _, entry in found[:cap]]
+
+
+def unread_query(*, user_id: int, role: Role, cap: int) -> Select[Any]:
+    """Served by the partial index ``ix_conversations_{role}_unread`` (checked in tests)."""
+    counter = _counter(role)
+    return (
+        select(
+            conversations.c.pack_id,
+            conversations.c.seller_id,
+            conversations.c.last_message_at,
+            counter.label("unread"),
+        )
+        .where(_party(role) == user_id, counter > 0)
+        .order_by(conversations.c.last_message_at.desc())
+        .limit(cap)
+    )
 
 
 async def recount(conn: AsyncConnection, conversation: Conversation) -> dict[Role, int]:

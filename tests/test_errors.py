@@ -1,0 +1,59 @@
+"""The error table agrees with the reference, character for character.
+
+API tests compare responses against ``postventa.errors``; this test compares that table against
+``shared/reference/ml-messages-api.md``, so a typo cannot hide in the table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from postventa.errors import Code, PostventaError
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ml-messages-api.md"
+
+# Strings the reference does not give, chosen by Postventa (docs/compatibility.md says why).
+POSTVENTA_OWN = {
+    Code.ROUTE_NOT_FOUND,
+    Code.METHOD_NOT_ALLOWED,
+    Code.BODY_TOO_LARGE,
+    Code.INVALID_PARAM,
+}
+
+
+@pytest.fixture(scope="module")
+def reference() -> str:
+    if not REFERENCE.exists():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{REFERENCE} is missing; CI lays shared/ beside the clone")
+        pytest.skip(f"{REFERENCE} not found (shared/ is not beside this checkout)")
+    return REFERENCE.read_text(encoding="utf-8")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """The template as a regex: each ``{field}`` matches the reference's placeholder or example."""
+    parts = re.split(r"\{[a-z_]+\}", template)
+    return re.compile(r"[^\s`]+".join(re.escape(p) for p in parts))
+
+
+@pytest.mark.parametrize("code", [c for c in Code if c not in POSTVENTA_OWN], ids=lambda c: c.name)
+def test_message_appears_in_the_reference(code: Code, reference: str) -> None:
+    assert _pattern(code.spec.template).search(reference), code.spec.template
+
+
+@pytest.mark.parametrize("code", list(Code), ids=lambda c: c.name)
+def test_standard_envelope_shape(code: Code) -> None:
+    fields = {name: "1" for name in re.findall(r"\{([a-z_]+)\}", code.spec.template)}
+    body = PostventaError(code, **fields).body()
+    assert list(body) == ["message", "error", "status", "cause"]
+    assert body["status"] == code.spec.status
+    assert body["cause"] == []
+
+
+def test_every_message_is_declared_once() -> None:
+    templates = [c.spec.template for c in Code]
+    assert len(templates) == len(set(templates))
