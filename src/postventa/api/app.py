@@ -48,9 +48,10 @@ def create_app(services: Services | None = None) -> FastAPI:
         app.state.services = services
     errors.install(app)
     # Order matters: /messages/unread and /messages/mark_as_read before /messages/{message_id}.
-    app.include_router(legacy.router)
-    app.include_router(unread.router)
-    app.include_router(messages.router)
+    routers = (legacy.router, unread.router, messages.router)
+    for router in routers:
+        app.include_router(router)
+    app.state.api_routes = [route for router in routers for route in router.routes]
     settings = services.settings if services is not None else Settings()
     app.add_middleware(RawPathMiddleware, max_body_bytes=settings.max_body_bytes)
     _document_extra_models(app, messages.OPENAPI_EXTRA_MODELS)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from postventa.api.responses import OrjsonResponse
 from postventa.errors import Code, PostventaError
@@ -42,12 +43,24 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return error_response(PostventaError(Code.INVALID_PARAM, location=where, name=name))
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette only names the first match's)."""
+    methods: set[str] = set()
+    for route in request.app.state.api_routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return error_response(PostventaError(Code.ROUTE_NOT_FOUND))
     if exc.status_code == 405:
-        return error_response(PostventaError(Code.METHOD_NOT_ALLOWED))
+        response = error_response(PostventaError(Code.METHOD_NOT_ALLOWED))
+        response.headers["Allow"] = _allowed_methods(request)
+        return response
     body = {
         "message": str(exc.detail),
         "error": "bad_request",

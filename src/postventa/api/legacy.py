@@ -18,3 +18,12 @@ _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 @router.api_route("/messages/orders/{rest:path}", methods=_METHODS)
 async def removed_order_api() -> Response:
     return error_response(PostventaError(Code.LEGACY_RESOURCE_NOT_FOUND))
+
+
+# Paths seen only in third-party code, never documented (§16): they do not exist. Without these
+# routes they would reach GET /messages/{message_id} and answer 400 as a malformed message id.
+@router.api_route("/messages/pending_read", methods=_METHODS)
+@router.api_route("/messages/pending", methods=_METHODS)
+@router.api_route("/messages/packs", methods=_METHODS)
+async def undocumented_paths() -> Response:
+    return error_response(PostventaError(Code.ROUTE_NOT_FOUND))

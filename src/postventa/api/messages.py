@@ -129,6 +129,13 @@ async def mark_as_read(
     )
 
 
+@router.put("/messages/mark_as_read", response_model=None, include_in_schema=False)
+async def mark_as_read_without_ids(caller: CallerDep, tag: TagParam = None) -> Response:
+    """An empty id list (``/messages/mark_as_read/``; the trailing slash is dropped before
+    routing) is "empty or invalid" (§8.3), not a 405 from ``GET /messages/{message_id}``."""
+    raise PostventaError(Code.MARK_IDS_INVALID)
+
+
 @router.get(
     "/messages/{message_id}",
     response_model=None,

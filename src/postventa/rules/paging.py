@@ -11,7 +11,9 @@ _MAX_PARAM = 2**31 - 1
 
 def _parse_int(raw: str) -> int | None:
     raw = raw.strip()
-    if not raw or len(raw) > 11 or not raw.lstrip("-+").isdigit() or not raw.isascii():
+    # One optional sign only: ``int()`` refuses "--5", so it must not get past this check.
+    digits = raw[1:] if raw[:1] in ("-", "+") else raw
+    if not raw or len(raw) > 11 or not digits.isdigit() or not raw.isascii():
         return None
     return int(raw)
 

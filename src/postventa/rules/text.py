@@ -14,10 +14,14 @@ from postventa.model import Role
 
 
 def has_only_supported_characters(text: str) -> bool:
+    if "\x00" in text:
+        # NUL is in latin-1, but PostgreSQL text cannot store it (the insert would fail with a
+        # 500) and no client means it: refused on both databases alike.
+        return False
     if text.isascii():
         return True
     remainder = emoji.replace_emoji(text, replace="")
-    # Variation selectors and joiners left over from partial sequences are not latin-1 either.
+    # Whatever is not part of an emoji must be latin-1 (a stray joiner, CJK, Cyrillic, €: no).
     try:
         remainder.encode("latin-1")
     except UnicodeEncodeError:
