@@ -28,6 +28,25 @@ class SystemClock:
         return datetime.now(UTC) + self.offset
 
 
+class SandboxClock:
+    """Another clock shifted by an offset that the operator API moves (sandbox mode only).
+
+    The offset lives in the ``sandbox_clock`` table so every server process follows it: each
+    request calls :meth:`set_offset` with the stored value before doing anything time-based
+    (see ``postventa.operator.clock``).
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+    def set_offset(self, offset: timedelta) -> None:
+        self.offset = offset
+
+
 @dataclass
 class FakeClock:
     """A clock that only moves when told to; for tests and deterministic demo data."""

@@ -18,6 +18,14 @@ class UnreadDefaultRole(StrEnum):
     all = "all"  # oldest English page (S0a): "returns all cases"
 
 
+class Mode(StrEnum):
+    sandbox = "sandbox"  # integrators: demo data, a movable clock
+    production = "production"  # marketplaces: the clock is wall-clock time, always
+
+
+DEMO_OPERATOR_KEY = "pv-operator-sandbox-key"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSTVENTA_", env_file=".env", extra="ignore")
 
@@ -38,3 +46,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_ids_per_mark_as_read: int = Field(default=100, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    mode: Mode = Mode.sandbox
+    # The /_postventa/ operator API key. Sandbox mode falls back to a well-known demo key;
+    # production mode refuses to start without one.
+    operator_key: str | None = None
+    # Lifetime of access tokens issued through the operator API (§14.1: 6 hours).
+    token_lifetime_seconds: int = Field(default=21600, ge=60)
+
+    def effective_operator_key(self) -> str:
+        if self.operator_key:
+            return self.operator_key
+        if self.mode is Mode.production:
+            raise ValueError("POSTVENTA_OPERATOR_KEY must be set in production mode")
+        return DEMO_OPERATOR_KEY

@@ -21,6 +21,8 @@ class ErrorSpec:
     # "standard": {"message","error","status","cause":[]} (§1.3)
     # "status_code": {"status_code","code","message"} (send into a blocked conversation, §6.3)
     envelope: str = "standard"
+    # False for strings Postventa chose itself (the reference gives none for the case).
+    documented: bool = True
 
 
 class Code(Enum):
@@ -80,12 +82,41 @@ class Code(Enum):
     )
     # --- routing and transport ---
     LEGACY_RESOURCE_NOT_FOUND = ErrorSpec(404, "not_found", "Resource not found.")
-    ROUTE_NOT_FOUND = ErrorSpec(404, "not_found", "Not Found")
-    METHOD_NOT_ALLOWED = ErrorSpec(405, "method_not_allowed", "Method Not Allowed")
-    BODY_TOO_LARGE = ErrorSpec(
-        413, "request_entity_too_large", "Request body exceeds {max_bytes} bytes"
+    ROUTE_NOT_FOUND = ErrorSpec(404, "not_found", "Not Found", documented=False)
+    METHOD_NOT_ALLOWED = ErrorSpec(
+        405, "method_not_allowed", "Method Not Allowed", documented=False
     )
-    INVALID_PARAM = ErrorSpec(400, "bad_request", "Invalid {location} param '{name}'")
+    BODY_TOO_LARGE = ErrorSpec(
+        413,
+        "request_entity_too_large",
+        "Request body exceeds {max_bytes} bytes",
+        documented=False,
+    )
+    INVALID_PARAM = ErrorSpec(
+        400, "bad_request", "Invalid {location} param '{name}'", documented=False
+    )
+    # --- operator API (/_postventa/, Postventa's own) ---
+    OPERATOR_KEY_REQUIRED = ErrorSpec(
+        401, "unauthorized", "Operator key is required (X-Postventa-Operator-Key)", documented=False
+    )
+    OPERATOR_KEY_INVALID = ErrorSpec(401, "unauthorized", "Invalid operator key", documented=False)
+    OPERATOR_NOT_FOUND = ErrorSpec(404, "not_found", "{kind} {id} not found", documented=False)
+    OPERATOR_ALREADY_EXISTS = ErrorSpec(
+        409, "conflict", "{kind} {id} already exists", documented=False
+    )
+    OPERATOR_INVALID = ErrorSpec(400, "bad_request", "Invalid {field}: {reason}", documented=False)
+    OPERATOR_TRANSITION_REFUSED = ErrorSpec(
+        409, "conflict", "{kind} {id} cannot change: {reason}", documented=False
+    )
+    IDEMPOTENCY_KEY_REUSED = ErrorSpec(
+        422,
+        "unprocessable_entity",
+        "Idempotency-Key {key} was already used for a different request",
+        documented=False,
+    )
+    CLOCK_FROZEN_IN_PRODUCTION = ErrorSpec(
+        403, "forbidden", "The clock can only be moved in sandbox mode", documented=False
+    )
     INTERNAL = ErrorSpec(500, "internal_server_error", "Internal Server Error")
     SERVICE_UNAVAILABLE = ErrorSpec(503, "service_not_available", "Service not available")
 

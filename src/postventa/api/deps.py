@@ -9,6 +9,7 @@ from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBear
 
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller
+from postventa.operator.clock import sync_clock
 from postventa.services import Services
 from postventa.storage.tokens import find_caller
 
@@ -41,6 +42,7 @@ async def current_caller(
         raise PostventaError(Code.ACCESS_TOKEN_REQUIRED)
     if len(token) > 256:
         raise PostventaError(Code.INVALID_TOKEN)
+    await sync_clock(services)
     async with services.db.read() as conn:
         caller = await find_caller(conn, token, now=services.clock.now())
     if caller is None:

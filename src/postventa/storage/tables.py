@@ -42,6 +42,10 @@ users = Table(
     Column("nickname", String(64), nullable=False, unique=True),
     Column("site_id", String(3), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # "user", or "agent" for the per-site AI messaging agents (§12).
+    Column("kind", String(16), nullable=False, server_default="user"),
+    Column("deactivated", Boolean, nullable=False, server_default=text("false")),
+    Column("restricted", Boolean, nullable=False, server_default=text("false")),
 )
 
 applications = Table(
@@ -51,6 +55,9 @@ applications = Table(
     Column("owner_user_id", BigInteger, ForeignKey("users.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Webhook subscription (§13.1): one callback URL and a set of topics.
+    Column("callback_url", String(2048), nullable=True),
+    Column("topics", JSON, nullable=True),
 )
 
 access_tokens = Table(
@@ -85,6 +92,13 @@ conversations = Table(
     Column("message_count", Integer, nullable=False, server_default=text("0")),
     Column("last_message_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # What the blocking rules read besides the orders (rules/blocking.py): conversation-level
+    # facts set through the operator API, as a JSON object (ConversationFacts).
+    Column("facts", JSON, nullable=True),
+    Column("last_buyer_message_at", UTCDateTime, nullable=True),
+    Column("last_seller_message_at", UTCDateTime, nullable=True),
+    # Who wrote first: "buyer", "seller" or "action_guide" (E10); NULL while empty.
+    Column("opened_by", String(16), nullable=True),
 )
 # GET /messages/unread reads only these partial indexes: its cost grows with the caller's
 # conversations that have unread messages, never with messages or read conversations.
@@ -115,6 +129,9 @@ orders = Table(
     Column("site_id", String(3), nullable=False),
     Column("status", String(32), nullable=False, server_default="paid"),
     Column("date_created", UTCDateTime, nullable=False),
+    # Order-side facts the blocking rules read (logistic type, shipment, cancellation...), as
+    # a JSON object (OrderFacts), set through the operator API.
+    Column("facts", JSON, nullable=True),
     # The conversation this order's messages live in.
     Column("conversation_pack_id", BigInteger, nullable=False),
     ForeignKeyConstraint(
@@ -168,4 +185,24 @@ Index(
     messages.c.to_user_id,
     sqlite_where=messages.c.read_at.is_(None),
     postgresql_where=messages.c.read_at.is_(None),
+)
+
+# The sandbox clock's offset from wall-clock time, shared by every server process (one row).
+sandbox_clock = Table(
+    "sandbox_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("offset_us", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Operator calls made with an Idempotency-Key: the first answer is replayed for a repeat.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -1,0 +1,165 @@
+"""HTTP layer of the operator API: parse, call one ``do_*``, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from postventa.api.deps import ServicesDep
+from postventa.api.responses import OrjsonResponse
+from postventa.api.serializers import timestamp
+from postventa.clock import SandboxClock
+from postventa.operator import clock as clock_ops
+from postventa.operator import users as user_ops
+from postventa.operator.deps import OperatorDep
+
+router = APIRouter(
+    prefix="/_postventa",
+    tags=["operator"],
+    dependencies=[OperatorDep],
+    default_response_class=OrjsonResponse,
+)
+
+UserId = Annotated[int, Field(gt=0, lt=2**63)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserIn(_Body):
+    id: UserId
+    nickname: str = Field(min_length=1, max_length=64)
+    site_id: str = Field(min_length=3, max_length=3)
+
+
+class UserStateIn(_Body):
+    deactivated: bool | None = None
+    restricted: bool | None = None
+
+
+class ApplicationIn(_Body):
+    id: UserId
+    owner_user_id: UserId
+    name: str = Field(min_length=1, max_length=100)
+    callback_url: str | None = Field(default=None, max_length=2048)
+    topics: list[Literal["messages"]] = Field(default=["messages"])
+
+
+class TokenIn(_Body):
+    user_id: UserId
+    application_id: UserId
+    expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400)
+
+
+class ClockAdvanceIn(_Body):
+    by: timedelta = Field(description="Seconds, or an ISO-8601 duration such as P30D or PT48H.")
+
+
+class ClockSetIn(_Body):
+    now: AwareDatetime
+
+
+def _user_json(user: user_ops.User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "nickname": user.nickname,
+        "site_id": user.site_id,
+        "kind": user.kind,
+        "deactivated": user.deactivated,
+        "restricted": user.restricted,
+    }
+
+
+@router.post("/users", status_code=201, summary="Create a user")
+async def create_user(services: ServicesDep, body: UserIn) -> Response:
+    user = await user_ops.do_create_user(
+        services, user_id=body.id, nickname=body.nickname, site_id=body.site_id
+    )
+    return OrjsonResponse(_user_json(user), status_code=201)
+
+
+@router.post("/agents/{site_id}", status_code=200, summary="The site's AI agent user (§12)")
+async def ensure_agent(
+    services: ServicesDep, site_id: Annotated[str, Path(min_length=3, max_length=3)]
+) -> Response:
+    user_ops.check_site(site_id)
+    return OrjsonResponse(_user_json(await user_ops.do_ensure_agent(services, site_id=site_id)))
+
+
+@router.post("/users/{user_id}/state", summary="Deactivate or restrict a user")
+async def set_user_state(services: ServicesDep, user_id: UserId, body: UserStateIn) -> Response:
+    user = await user_ops.do_set_user_state(
+        services, user_id=user_id, deactivated=body.deactivated, restricted=body.restricted
+    )
+    return OrjsonResponse(_user_json(user))
+
+
+@router.post("/applications", status_code=201, summary="Create an application")
+async def create_application(services: ServicesDep, body: ApplicationIn) -> Response:
+    await user_ops.do_create_application(
+        services,
+        application_id=body.id,
+        owner_user_id=body.owner_user_id,
+        name=body.name,
+        callback_url=body.callback_url,
+        topics=list(dict.fromkeys(body.topics)),
+    )
+    return OrjsonResponse(body.model_dump(), status_code=201)
+
+
+@router.post("/tokens", status_code=201, summary="Issue an access token")
+async def issue_token(services: ServicesDep, body: TokenIn) -> Response:
+    issued = await user_ops.do_issue_token(
+        services,
+        user_id=body.user_id,
+        application_id=body.application_id,
+        expires_in=body.expires_in,
+    )
+    return OrjsonResponse(
+        {
+            "access_token": issued.access_token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+            "user_id": issued.user_id,
+            "application_id": issued.application_id,
+            "expires_at": timestamp(issued.expires_at),
+        },
+        status_code=201,
+    )
+
+
+def _clock_json(services: ServicesDep, now: datetime) -> dict[str, Any]:
+    offset = services.clock.offset if isinstance(services.clock, SandboxClock) else timedelta(0)
+    return {
+        "now": timestamp(now),
+        "offset_seconds": offset.total_seconds(),
+        "mode": services.settings.mode.value,
+    }
+
+
+@router.get("/clock", summary="Read the clock")
+async def read_clock(services: ServicesDep) -> Response:
+    return OrjsonResponse(_clock_json(services, services.clock.now()))
+
+
+@router.post("/clock/advance", summary="Advance the clock (sandbox mode)")
+async def advance_clock(services: ServicesDep, body: ClockAdvanceIn) -> Response:
+    now = await clock_ops.do_move_clock(services, advance=body.by)
+    return OrjsonResponse(_clock_json(services, now))
+
+
+@router.put("/clock", summary="Set the clock (sandbox mode)")
+async def set_clock(services: ServicesDep, body: ClockSetIn) -> Response:
+    now = await clock_ops.do_move_clock(services, to=body.now)
+    return OrjsonResponse(_clock_json(services, now))
+
+
+@router.delete("/clock", summary="Back to wall-clock time (sandbox mode)")
+async def reset_clock(services: ServicesDep) -> Response:
+    now = await clock_ops.do_reset_clock(services)
+    return OrjsonResponse(_clock_json(services, now))
