@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck unit clean
+.PHONY: run test lint typecheck unit clean bench bench-quick bench-large wrk
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -24,8 +24,8 @@ run: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -33,5 +33,26 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+## Benchmarks (bench/README.md): PostgreSQL on 127.0.0.1:5432, wrk (installed here if missing).
+## Each writes bench/results/<date>-<scale>-<db>.json; none is part of `make test`.
+BENCH := PYTHONPATH=src $(BIN)/python bench/run.py
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+
+## make bench-quick: small on SQLite and PostgreSQL, short runs (under two minutes)
+bench-quick: $(STAMP) wrk
+	$(BENCH) --scale small --db sqlite --generate --duration 3 --warmup 1
+	$(BENCH) --scale small --db postgresql --generate --duration 3 --warmup 1
+
+## make bench: small and medium on PostgreSQL, 10 s per scenario (about 5 minutes)
+bench: $(STAMP) wrk
+	$(BENCH) --scale small --db postgresql --generate
+	$(BENCH) --scale medium --db postgresql --generate
+
+## make bench-large: 10M messages on PostgreSQL (about 5 minutes to generate, 6 GB of disk)
+bench-large: $(STAMP) wrk
+	$(BENCH) --scale large --db postgresql --generate
+
 clean:
-	rm -rf $(VENV) postventa.db postventa.db-wal postventa.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) postventa.db postventa.db-wal postventa.db-shm .pytest_cache .mypy_cache .ruff_cache bench/data
