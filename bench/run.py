@@ -220,11 +220,23 @@ def _delta(before: dict[int, float], after: dict[int, float]) -> float:
 class Server:
     """``postventa serve --workers N`` on the bench database, started and stopped by us."""
 
-    def __init__(self, database_url: str, *, port: int, workers: int, log: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        port: int,
+        workers: int,
+        log: Path,
+        pool_size: int | None,
+        mode: str,
+    ) -> None:
         self.url = f"http://{HOST}:{port}"
         env = {
             **os.environ,
             "POSTVENTA_DATABASE_URL": database_url,
+            "POSTVENTA_MODE": mode,
+            "POSTVENTA_OPERATOR_KEY": os.urandom(16).hex(),
+            **({"POSTVENTA_DB_POOL_SIZE": str(pool_size)} if pool_size else {}),
             "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         command = [
@@ -487,9 +499,12 @@ def run_scenario(
     )
     server_pids, db_pids = server.pids(), db.backend_pids()
     server_before, db_before = cpu_seconds(server_pids), cpu_seconds(db_pids)
+    profilers = start_profilers(name, server, args) if args.profile else []
     measured = run_wrk(
         wrk, server.url, requests_file, seconds=args.duration, connections=args.connections
     )
+    for profiler in profilers:
+        profiler.wait(timeout=30)
     server_cpu = _delta(server_before, cpu_seconds(server.pids()))
     db_cpu = _delta(db_before, cpu_seconds(db.backend_pids()))
     for run in (warm, measured):
@@ -523,6 +538,7 @@ def run_scenario(
         "wrk_cpu_share": round(measured["wrk_cpu_seconds"] / seconds, 2),
         "worker_rss_mb": [round(now, 1) for now, _ in rss],
         "worker_peak_rss_mb": [round(peak, 1) for _, peak in rss],
+        "loadavg_after": os.getloadavg()[0],
         "distinct_requests": len(requests),
         "issued": measured["issued"],
     }
@@ -532,6 +548,37 @@ def run_scenario(
             name, db, messages_before, unread_before, (warm, measured), args.connections
         )
     return result
+
+
+def start_profilers(
+    name: str, server: Server, args: argparse.Namespace
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every worker for the measured run; collapsed stacks land next to the results."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    args.results.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(max(1, round(args.duration) - 1)),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--gil",
+                "--output",
+                str(args.results / f"profile-{args.scale}-{args.db}-{name}-{index}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for index, pid in enumerate(server.worker_pids())
+    ]
 
 
 def check_invariants(
@@ -589,11 +636,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--mode",
+        default="production",
+        choices=("production", "sandbox"),
+        help="POSTVENTA_MODE of the server (sandbox re-reads the clock offset on every request)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=None,
+        help="POSTVENTA_DB_POOL_SIZE of the server (default: the server's own default)",
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--generate", action="store_true", help="rebuild the data set first")
     parser.add_argument("--data", type=Path, default=BENCH / "data")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the workers during each measured run"
+    )
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(chosen) - set(SCENARIOS)
@@ -626,6 +688,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "scale": args.scale,
         "db": args.db,
         "workers": args.workers,
+        "pool_size": args.pool_size,
+        "mode": args.mode,
         "connections": args.connections,
         "wrk_threads": 1,
         "duration_seconds": args.duration,
@@ -642,6 +706,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             port=free_port(),
             workers=args.workers,
             log=workdir / "server.log",
+            pool_size=args.pool_size,
+            mode=args.mode,
         )
         try:
             for name in chosen:
