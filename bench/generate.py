@@ -108,6 +108,9 @@ class Conversation:
     seller_unread: int = 0
     buyer_unread: int = 0
     last_message_at: datetime | None = None
+    last_buyer_message_at: datetime | None = None
+    last_seller_message_at: datetime | None = None
+    opened_by: str | None = None
     message_ids: list[str] = field(default_factory=list)  # kept only for sampled conversations
     unread_ids: list[str] = field(default_factory=list)  # unread ids, kept only when sampled
 
@@ -217,6 +220,10 @@ class Generator:
                     gap = rng.randint(60, 1800) if long_thread else int(rng.expovariate(1 / 10800))
                     at = min(at + timedelta(seconds=gap + 1), NOW - timedelta(seconds=1))
                 receiver = conv.seller_id if sender == conv.buyer_id else conv.buyer_id
+                if sender == conv.buyer_id:
+                    conv.last_buyer_message_at = at
+                else:
+                    conv.last_seller_message_at = at
                 unread = position >= unread_from
                 read_at = None if unread else min(at + timedelta(minutes=rng.randint(1, 240)), NOW)
                 message_id = new_message_id(at, seed=rng.randbytes(10))
@@ -253,6 +260,7 @@ class Generator:
                 )
             self.unread_messages += conv.seller_unread + conv.buyer_unread
             conv.last_message_at = at
+            conv.opened_by = "buyer" if senders[0] == conv.buyer_id else "seller"
 
     def conversation_rows(self) -> Iterator[tuple[Any, ...]]:
         for conv in self.conversations:
@@ -272,6 +280,9 @@ class Generator:
                 conv.length,
                 conv.last_message_at,
                 conv.created_at,
+                conv.last_buyer_message_at,
+                conv.last_seller_message_at,
+                conv.opened_by,
             )
 
     def order_rows(self) -> Iterator[tuple[Any, ...]]:
@@ -397,6 +408,9 @@ CONVERSATION_COLUMNS = (
     "message_count",
     "last_message_at",
     "created_at",
+    "last_buyer_message_at",
+    "last_seller_message_at",
+    "opened_by",
 )
 ORDER_COLUMNS = (
     "id",

@@ -506,7 +506,8 @@ def run_scenario(
     for profiler in profilers:
         profiler.wait(timeout=30)
     server_cpu = _delta(server_before, cpu_seconds(server.pids()))
-    db_cpu = _delta(db_before, cpu_seconds(db.backend_pids()))
+    db_pids_after = db.backend_pids()
+    db_cpu = _delta(db_before, cpu_seconds(db_pids_after))
     for run in (warm, measured):
         failures = {
             key: run[key]
@@ -539,6 +540,8 @@ def run_scenario(
         "worker_rss_mb": [round(now, 1) for now, _ in rss],
         "worker_peak_rss_mb": [round(peak, 1) for _, peak in rss],
         "loadavg_after": os.getloadavg()[0],
+        # PostgreSQL backends alive at the end that were not there at the start: pool churn.
+        "db_connections_opened": len(set(db_pids_after) - set(db_pids)) if db.is_postgres else None,
         "distinct_requests": len(requests),
         "issued": measured["issued"],
     }

@@ -51,7 +51,11 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite" and parsed.database in (None, "", ":memory:"):
             raise ValueError("Postventa needs a file SQLite database (WAL, several processes)")
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        # At most 2 × pool_size connections, as before, but all of them are kept once opened:
+        # with max_overflow, every connection above pool_size was closed when returned, so a
+        # steady load above pool_size concurrent requests opened a new PostgreSQL connection
+        # (a backend fork and a handshake) for many requests (docs/performance.md, pool sizing).
+        kwargs.update(pool_size=2 * pool_size, max_overflow=0)
         self.engine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
