@@ -224,6 +224,7 @@ class Server:
         self,
         database_url: str,
         *,
+        src: Path,
         port: int,
         workers: int,
         log: Path,
@@ -237,7 +238,7 @@ class Server:
             "POSTVENTA_MODE": mode,
             "POSTVENTA_OPERATOR_KEY": os.urandom(16).hex(),
             **({"POSTVENTA_DB_POOL_SIZE": str(pool_size)} if pool_size else {}),
-            "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "PYTHONPATH": str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         command = [
             sys.executable,
@@ -657,6 +658,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument(
+        "--server-src",
+        type=Path,
+        default=ROOT / "src",
+        help="the postventa sources the server runs (compare two versions side by side)",
+    )
+    parser.add_argument(
+        "--label", default="", help="added to the results file name (e.g. a variant)"
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="py-spy the workers during each measured run"
     )
     args = parser.parse_args(argv)
@@ -693,6 +703,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "workers": args.workers,
         "pool_size": args.pool_size,
         "mode": args.mode,
+        "server_src": str(args.server_src),
+        "label": args.label,
         "connections": args.connections,
         "wrk_threads": 1,
         "duration_seconds": args.duration,
@@ -706,6 +718,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         workdir = Path(tmp)
         server = Server(
             manifest["database_url"],
+            src=args.server_src,
             port=free_port(),
             workers=args.workers,
             log=workdir / "server.log",
@@ -728,7 +741,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         finally:
             server.stop()
     args.results.mkdir(parents=True, exist_ok=True)
-    target = args.results / f"{started:%Y-%m-%d}-{args.scale}-{args.db}.json"
+    label = f"-{args.label}" if args.label else ""
+    target = args.results / f"{started:%Y-%m-%d}-{args.scale}-{args.db}{label}.json"
     target.write_text(json.dumps(results, indent=1) + "\n")
     print(summary_table(results))  # noqa: T201
     print(f"\nresults: {target}", file=sys.stderr)  # noqa: T201

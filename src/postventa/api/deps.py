@@ -37,8 +37,8 @@ from postventa.operator.clock import sync_clock
 from postventa.services import Services
 from postventa.storage.tables import access_tokens
 
-TOKEN_CACHE_SECONDS = 10.0
-TOKEN_CACHE_ENTRIES = 10_000
+TOKEN_CACHE_SECONDS = 60.0
+TOKEN_CACHE_ENTRIES = 20_000
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer APP_USR-…`")
 _query_token = APIKeyQuery(
