@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Executable, func, select, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from postventa.ids import hash_token
@@ -104,9 +105,33 @@ async def explain(url: str, queries: list[tuple[str, Executable]]) -> str:
                 out.append(
                     f"#### {title}\n\n```sql\n{sql}\n```\n\n```\n" + "\n".join(lines) + "\n```\n"
                 )
+            out.append(await _generic_plan(conn, queries))
     finally:
         await engine.dispose()
     return "\n".join(out)
+
+
+async def _generic_plan(conn: Any, queries: list[tuple[str, Executable]]) -> str:
+    """E6 as the server really runs it: asyncpg prepares every statement, and after five
+    executions PostgreSQL may switch to a generic plan, which cannot use a partial index whose
+    predicate is a bound parameter (``seller_unread > $2``)."""
+    title, statement = queries[1]
+    compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    params = list(compiled.construct_params().values())
+    trans = await conn.begin()
+    await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    await conn.exec_driver_sql(f"PREPARE bench_e6 AS {compiled}")
+    args = ", ".join(str(p) for p in params)
+    plan = await conn.exec_driver_sql(
+        f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_e6({args})"
+    )
+    lines = [row[0] for row in plan]
+    await trans.rollback()
+    await conn.exec_driver_sql("DEALLOCATE ALL")
+    return (
+        f"#### {title}: generic plan of the prepared statement\n\n```sql\n{compiled}\n```\n\n"
+        f"```\n" + "\n".join(lines) + "\n```\n"
+    )
 
 
 def main() -> None:
