@@ -69,6 +69,29 @@ class Code(Enum):
     TEXT_TOO_LONG = ErrorSpec(
         400, "bad_request", "The message content is too long, max characters allowed are {max}"
     )
+    # Sending into a blocked conversation (§6.3, §9.3, §11.1).
+    SEND_BLOCKED = ErrorSpec(
+        403, "forbidden", "blocked_conversation_send_message_forbidden", envelope="status_code"
+    )
+    BLOCKED_STARTED_BY_SELLER = ErrorSpec(
+        403, "forbidden", "blocked_by_conversation_started_by_seller", envelope="status_code"
+    )
+    SEND_MEDIATION_IN_PROCESS = ErrorSpec(
+        403, "forbidden", "You can not send the message because a mediation is in process"
+    )
+    SEND_FULFILLMENT_NOT_DELIVERED = ErrorSpec(
+        403,
+        "forbidden",
+        "You can not send the message because the purchase is Mercado Envíos Full and has not "
+        "been yet delivered",
+    )
+    # Ours: §12 says only "one message at a time" to the AI agent, without an error (§19 Q8).
+    AGENT_ONE_MESSAGE_AT_A_TIME = ErrorSpec(
+        403,
+        "forbidden",
+        "Only one message at a time can be sent to the messaging agent: wait for its answer",
+        documented=False,
+    )
     ATTACHMENT_INVALID = ErrorSpec(
         422, "unprocessable_entity", "Attachment key is invalid or not found"
     )

@@ -37,6 +37,14 @@ class Conversation:
     message_count: int
     last_message_at: datetime | None
     created_at: datetime
+    facts: dict[str, Any] | None = None
+    last_buyer_message_at: datetime | None = None
+    last_seller_message_at: datetime | None = None
+    opened_by: str | None = None
+    buyer_deactivated: bool = False
+    seller_deactivated: bool = False
+    buyer_restricted: bool = False
+    seller_restricted: bool = False
 
     @property
     def resource(self) -> str:
@@ -79,6 +87,7 @@ class Message:
     read_at: datetime | None
     attachments: list[dict[str, Any]] | None
     first_message: bool
+    agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +104,13 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class ConversationPage:
-    """What reading a conversation returns (E1)."""
+    """What reading a conversation returns (E1); ``state`` is a rules.blocking.ResolvedState."""
 
     conversation: Conversation
     messages: list[Message]
     total: int
     page: Page
+    state: Any
     marked_read: int = 0
 
 

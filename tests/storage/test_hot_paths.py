@@ -67,15 +67,15 @@ async def test_statement_counts_do_not_grow_with_the_data(
     with _statements(services) as seen:
         await client.get("/messages/unread?role=seller", headers=bearer(seller))
     assert len(seen) == 2, seen
-    # token + conversation + page: no per-message queries
+    # token + conversation (with both users) + its orders' facts + page: no per-message queries
     with _statements(services) as seen:
         await client.get(f"{path}?mark_as_read=false&limit=20", headers=bearer(seller))
-    assert len(seen) == 3, seen
-    # token + locked conversation + mark rows + counter + page
+    assert len(seen) == 4, seen
+    # token + locked conversation + orders + mark rows + counter + page
     with _statements(services) as seen:
         await client.get(f"{path}?limit=20", headers=bearer(seller))
-    assert len(seen) == 5, seen
-    # token + locked conversation + insert + counter
+    assert len(seen) == 6, seen
+    # token + locked conversation + orders + insert + counter (the state did not change)
     with _statements(services) as seen:
         await client.post(
             path,
@@ -86,4 +86,4 @@ async def test_statement_counts_do_not_grow_with_the_data(
                 "text": "Hola",
             },
         )
-    assert len(seen) == 4, seen
+    assert len(seen) == 5, seen

@@ -75,3 +75,10 @@ MATE = [
     (S, "¡Hola! Tu mate de calabaza con bombilla de alpaca ya está listo para retirar."),
     (B, "Buenísimo, paso a buscarlo el sábado a la mañana. ¿Hasta qué hora atienden?"),
 ]
+
+# Cancelled order: the conversation stays visible but nobody can write any more.
+CANCELADO = [
+    (B, "Hola, me equivoqué de talle al comprar la campera. ¿Puedo cancelar la compra?"),
+    (S, "¡Hola! Sí, la cancelamos ahora mismo y el dinero vuelve a tu medio de pago."),
+    (B, "Perfecto, muchas gracias por la rapidez."),
+]

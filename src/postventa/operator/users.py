@@ -26,6 +26,10 @@ AGENT_USER_IDS = {
 }
 
 
+def agent_id_for(site_id: str) -> int:
+    return AGENT_USER_IDS.get(site_id, AGENT_USER_IDS["MLU"])
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -99,7 +103,7 @@ async def do_create_user(
 
 async def do_ensure_agent(services: Services, *, site_id: str) -> User:
     """The site's AI agent user (§12), created on first use."""
-    agent_id = AGENT_USER_IDS.get(site_id, AGENT_USER_IDS["MLU"])
+    agent_id = agent_id_for(site_id)
     async with services.db.read() as conn:
         existing = await _get_user(conn, agent_id)
     if existing is not None:

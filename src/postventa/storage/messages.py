@@ -41,6 +41,7 @@ async def insert_message(conn: AsyncConnection, message: Message) -> None:
             read_at=message.read_at,
             attachments=message.attachments,
             first_message=message.first_message,
+            agent_id=message.agent_id,
         )
     )
 

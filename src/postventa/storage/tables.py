@@ -165,6 +165,8 @@ messages = Table(
     Column("read_at", UTCDateTime, nullable=True),
     Column("attachments", JSON, nullable=True),
     Column("first_message", Boolean, nullable=False, server_default=text("false")),
+    # On agent-mediated threads (§12) the buyer side is shown as this AI agent user.
+    Column("agent_id", BigInteger, nullable=True),
     ForeignKeyConstraint(
         ["seller_id", "pack_id"], ["conversations.seller_id", "conversations.pack_id"]
     ),

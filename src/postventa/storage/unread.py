@@ -49,9 +49,20 @@ def _party(role: Role):  # type: ignore[no-untyped-def]
 
 
 async def count_new_message(
-    conn: AsyncConnection, conversation: Conversation, *, receiver: Role, at: datetime
+    conn: AsyncConnection,
+    conversation: Conversation,
+    *,
+    receiver: Role,
+    at: datetime,
+    opened_by: str,
 ) -> None:
+    """Count a new message unread for ``receiver`` and note when each side last wrote."""
     counter = _counter(receiver)
+    last_sender = (
+        conversations.c.last_seller_message_at
+        if receiver is Role.buyer
+        else conversations.c.last_buyer_message_at
+    )
     await conn.execute(
         update(conversations)
         .where(
@@ -63,6 +74,8 @@ async def count_new_message(
                 counter: counter + 1,
                 conversations.c.message_count: conversations.c.message_count + 1,
                 conversations.c.last_message_at: at,
+                last_sender: at,
+                conversations.c.opened_by: func.coalesce(conversations.c.opened_by, opened_by),
             }
         )
     )

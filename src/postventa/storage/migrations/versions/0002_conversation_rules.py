@@ -60,6 +60,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("opened_by", sa.String(length=16), nullable=True))
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("agent_id", sa.BigInteger(), nullable=True))
+
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("facts", sa.JSON(), nullable=True))
 
@@ -88,6 +91,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_column("facts")
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("agent_id")
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_column("opened_by")
