@@ -100,5 +100,5 @@ async def do_send_message(
             last_buyer_message_at=now if sender_role is Role.buyer else facts.last_buyer_message_at,
             opened_by=facts.opened_by or sender_role.value,
         )
-        await record_state(conn, conversation, written, now=now)
+        await record_state(conn, conversation, written, now=now, before=resolved.state)
     return message

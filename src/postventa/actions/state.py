@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postventa.model import Conversation
 from postventa.rules.blocking import (
     BlockingFacts,
+    ConversationState,
     ResolvedState,
     conversation_facts_from_json,
     evaluate,
@@ -57,22 +58,58 @@ async def resolve_state(
     return resolve(conversation, await load_facts(conn, conversation), now=now)
 
 
+async def recompute(
+    conn: AsyncConnection, *, seller_id: int, pack_id: int, now: datetime
+) -> ResolvedState:
+    """Re-record one conversation's state after its facts changed (operator calls)."""
+    conversation = await conversation_store.get_conversation(
+        conn, seller_id=seller_id, pack_id=pack_id, for_update=True
+    )
+    assert conversation is not None
+    return await record_state(conn, conversation, await load_facts(conn, conversation), now=now)
+
+
+async def recompute_user_conversations(
+    conn: AsyncConnection, *, user_id: int, now: datetime
+) -> int:
+    """After an account change: re-record the state of every conversation of the user.
+
+    One transaction for all of them: an operator call on an account, not a hot path.
+    """
+    keys = await conversation_store.conversation_keys_of_user(conn, user_id)
+    for seller_id, pack_id in keys:
+        await recompute(conn, seller_id=seller_id, pack_id=pack_id, now=now)
+    return len(keys)
+
+
 async def record_state(
     conn: AsyncConnection,
     conversation: Conversation,
     facts: BlockingFacts,
     *,
     now: datetime,
+    before: ConversationState | None = None,
 ) -> ResolvedState:
-    """After a write changed ``facts``: re-evaluate and store the result if it changed."""
+    """After a write changed ``facts``: re-evaluate and store the result if it changed.
+
+    ``before`` is the state the write saw (it may differ from the stored one when a time-based
+    block began with no write since); a change from it dates from now.
+    """
     resolved = resolve(conversation, facts, now=now)
     state = resolved.state
-    changed = (state.status, state.substatus) != (conversation.status, conversation.substatus)
+    seen = (
+        (before.status, before.substatus)
+        if before
+        else (conversation.status, conversation.substatus)
+    )
+    changed = (state.status, state.substatus) != seen
+    stale = (state.status, state.substatus) != (conversation.status, conversation.substatus)
     stored_claims = conversation.claim_ids or None
     if changed:
         resolved = replace(resolved, status_date=state.since or now)
     if (
         changed
+        or stale
         or stored_claims != resolved.claim_ids
         or (conversation.shipping_id != facts.shipping_id)
     ):

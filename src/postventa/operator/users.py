@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postventa.actions.state import recompute_user_conversations
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_access_token
 from postventa.services import Services
@@ -125,6 +126,7 @@ async def do_set_user_state(
         await require_user(conn, user_id)
         if values:
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+            await recompute_user_conversations(conn, user_id=user_id, now=services.clock.now())
         return await require_user(conn, user_id)
 
 

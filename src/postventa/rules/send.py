@@ -101,7 +101,7 @@ def check_parties(
 
 def check_one_at_a_time(*, last_seller_at: object, last_buyer_at: object) -> None:
     """Agent threads take one seller message at a time: wait for the agent's answer (§12)."""
-    if last_seller_at is not None and (last_buyer_at is None or last_seller_at > last_buyer_at):  # type: ignore[operator]
+    if last_seller_at is not None and (last_buyer_at is None or last_seller_at >= last_buyer_at):  # type: ignore[operator]
         raise PostventaError(Code.AGENT_ONE_MESSAGE_AT_A_TIME)
 
 

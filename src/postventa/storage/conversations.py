@@ -64,6 +64,13 @@ async def get_conversation(
     return None if row is None else _to_conversation(row)
 
 
+async def conversation_keys_of_user(conn: AsyncConnection, user_id: int) -> list[tuple[int, int]]:
+    query = select(conversations.c.seller_id, conversations.c.pack_id).where(
+        (conversations.c.seller_id == user_id) | (conversations.c.buyer_id == user_id)
+    )
+    return [(row.seller_id, row.pack_id) for row in await conn.execute(query)]
+
+
 async def order_facts(conn: AsyncConnection, conversation: Conversation) -> list[dict[str, Any]]:
     """The JSON facts of every order of the conversation, oldest first."""
     query = (
