@@ -243,6 +243,8 @@ def compile_phrase(line: str) -> re.Pattern[str]:
     gap = False
     for token in line.split():
         if token == "*":
+            if not parts:
+                raise ValueError(f"bad phrase pattern: {line!r}")
             gap = True
             continue
         alternatives = "|".join(re.escape(fold(word)) for word in token.split("|"))
@@ -295,6 +297,11 @@ _DEOBFUSCATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s*[(\[{]\s*(?:\.|punto|ponto|dot)\s*[)\]}]\s*", re.IGNORECASE), "."),
     (re.compile(r"\s*[(\[{]\s*(?:@|arroba|at)\s*[)\]}]\s*", re.IGNORECASE), "@"),
     (re.compile(r"(?<=\w)\s+arroba\s+(?=\w)", re.IGNORECASE), "@"),
+    # "juan at gmail dot com": only when a domain-like word follows, "at" being rare in es/pt.
+    (
+        re.compile(r"(?<=\w)\s+at\s+(?=[\w-]+(?:\.|\s+(?:dot|punto|ponto)\s+)\w)", re.IGNORECASE),
+        "@",
+    ),
     (re.compile(r"(?<=\w)\s+(?:punto|ponto|dot)\s+" + _DOMAIN_TAIL, re.IGNORECASE), "."),
     (re.compile(r"(?<=\w)(?:\s+\.\s*|\s*\.\s+)" + _DOMAIN_TAIL, re.IGNORECASE), "."),
 )
@@ -399,10 +406,25 @@ def _collapse_digit_groups(text: str) -> str:
     return _DIGIT_GROUPS.sub(join, text)
 
 
+# A number right after the name of an id is that id, even when it would dial somewhere:
+# "guía 7712345678" (any 10 digits are a valid Mexican number), "envio 41987654321".
+_ID_LABEL = re.compile(
+    r"(?<!\w)(?:guia|rastreo|rastreio|tracking|seguimiento|envio|pedido|orden|order|factura|"
+    r"folio|referencia|ref|nota|boleto|codigo|cod|serie|dni|cuit|cuil|cpf|cnpj|rut|cedula|ruc|"
+    r"compra|venta|paquete|pack|operacion|transaccion|comprobante)"
+    r"(?:[\s:#.\-]|n[°º]|no|n|nro|numero|es|e|de|do|da|el|la|o|a)*$"
+)
+
+
+def _labelled_as_id(text: str, start: int) -> bool:
+    return _ID_LABEL.search(fold(text[max(0, start - 30) : start])) is not None
+
+
 def _valid_numbers(text: str, region: str) -> Iterator[str]:
     leniency = phonenumbers.Leniency.VALID
     for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency):
-        yield match.raw_string
+        if not _labelled_as_id(text, match.start):
+            yield match.raw_string
 
 
 def find_phones(text: str, *, region: str, language: str) -> Iterator[str]:
@@ -415,24 +437,35 @@ def find_phones(text: str, *, region: str, language: str) -> Iterator[str]:
     3. a number that is only *possible* (a local number without area code, "4555-1234") when a
        contact word precedes it ("cel", "whatsapp", "me liga").
     """
+    seen: set[str] = set()
+
+    def new(raw: str) -> bool:
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        fresh = digits not in seen
+        seen.add(digits)
+        return fresh
+
     masked = mask_non_phone_numbers(text)
-    yield from _valid_numbers(masked, region)
+    yield from filter(new, _valid_numbers(masked, region))
     try:
         spelled = alpha2digit(masked, language)
     except Exception:  # a native library: never let it break a send
         spelled = masked
     spelled = _collapse_digit_groups(spelled)
     if spelled != masked:
-        yield from _valid_numbers(spelled, region)
-    for match in _CONTACT_NUMBER.finditer(fold(masked)):
+        yield from filter(new, _valid_numbers(spelled, region))
+    folded = fold(masked)
+    for match in _CONTACT_NUMBER.finditer(folded):
         candidate = match[1]
+        if _labelled_as_id(folded, match.start(1)):
+            continue
         if sum(ch.isdigit() for ch in candidate) < 8:
             continue
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(number):
+        if phonenumbers.is_possible_number(number) and new(candidate):
             yield candidate
 
 
@@ -459,7 +492,17 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# A message that opens with its own label: "Respuesta automática: recibimos tu consulta".
+_AUTOMATIC_LABEL = re.compile(
+    r"^\W*(?:(?:respuesta|mensaje|correo|resposta|mensagem) automatic[ao]"
+    r"|auto[- ]?(?:reply|respuesta|resposta)|autorrespuesta)(?!\w)"
+)
+
+
 def find_automatic(text: str) -> str | None:
     if match := _PLACEHOLDER.search(text):
         return match[0]
-    return _phrases("automatic_phrases").search(fold(text))
+    folded = fold(text)
+    if label := _AUTOMATIC_LABEL.search(folded):
+        return label[0].strip()
+    return _phrases("automatic_phrases").search(folded)
