@@ -99,7 +99,16 @@ def test_corpus_cases_are_unique_and_well_formed() -> None:
     keys = [(case["site"], case["role"], case["text"]) for case in CORPUS]
     assert len(keys) == len(set(keys))
     for case in CORPUS:
-        assert set(case) <= {"site", "role", "text", "expected", "note", "known_limitation"}
+        assert set(case) <= {
+            "site",
+            "role",
+            "text",
+            "expected",
+            "batch",
+            "note",
+            "known_limitation",
+        }
+        assert case["batch"] in (1, 2, 3)
         assert case["expected"] is None or case["expected"] in REFERENCE_REASONS
 
 
@@ -502,3 +511,16 @@ def test_shortener_list_includes_every_service_named_by_the_reference() -> None:
 def test_data_files_are_declared_as_package_data() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
     assert "rules/data/*.txt" in pyproject["tool"]["setuptools"]["package-data"]["postventa"]
+
+
+def test_moderation_gives_the_same_answers_from_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = CORPUS[:120]
+
+    def reason(case: dict[str, Any]) -> str | None:
+        return verdict_reason(case["text"], site=case["site"], role=Role(case["role"]))
+
+    sequential = [reason(case) for case in cases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(reason, cases)) == sequential

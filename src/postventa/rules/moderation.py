@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -286,10 +287,16 @@ class Link:
     is_email: bool
 
 
-@cache
+_local = threading.local()
+
+
 def _linkify() -> LinkifyIt:
-    # Every IANA TLD (bundled with the library, no download): "bl.ink", "rebrand.ly", "mpago.la".
-    return LinkifyIt().tlds(TLDS, True)
+    """One matcher per thread: ``LinkifyIt.match`` keeps per-call state on the instance."""
+    linkify: LinkifyIt | None = getattr(_local, "linkify", None)
+    if linkify is None:
+        # Every IANA TLD, bundled with the library (no download): "bl.ink", "mpago.la".
+        linkify = _local.linkify = LinkifyIt().tlds(TLDS, True)
+    return linkify
 
 
 _DOMAIN_TAIL = r"(?=(?:com|net|org|ly|me|io|la|li|link|in|gg|br|ar|mx|co|cl|uy|pe|ec)\b)"
