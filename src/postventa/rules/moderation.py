@@ -40,6 +40,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -65,7 +66,7 @@ class Reason(StrEnum):
 
 PRECEDENCE: tuple[Reason, ...] = tuple(Reason)
 
-SOURCE = "online"
+SOURCE: Literal["online"] = "online"
 
 #: Mercado Libre site -> phonenumbers region (ISO 3166-1 alpha-2).
 SITE_REGIONS: dict[str, str] = {
@@ -113,10 +114,10 @@ class ModerationVerdict:
     reason. A rejected message is never made available: ``message_date.available`` stays null.
     """
 
-    status: str
-    moderation_status: str
+    status: Literal["available", "moderated"]
+    moderation_status: Literal["clean", "rejected"]
     reason: str | None
-    source: str
+    source: Literal["online"]
     moderation_date: datetime
     findings: tuple[Finding, ...] = ()
 
