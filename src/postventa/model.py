@@ -38,6 +38,8 @@ class Conversation:
     last_message_at: datetime | None
     created_at: datetime
     facts: dict[str, Any] | None = None
+    seller_hidden: int = 0
+    buyer_hidden: int = 0
     last_buyer_message_at: datetime | None = None
     last_seller_message_at: datetime | None = None
     opened_by: str | None = None
@@ -64,6 +66,11 @@ class Conversation:
     def unread_for(self, role: Role) -> int:
         return self.seller_unread if role is Role.seller else self.buyer_unread
 
+    def visible_count_for(self, role: Role) -> int:
+        """Messages this participant may see: all but the other side's rejected ones."""
+        hidden = self.seller_hidden if role is Role.seller else self.buyer_hidden
+        return self.message_count - hidden
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -88,6 +95,10 @@ class Message:
     attachments: list[dict[str, Any]] | None
     first_message: bool
     agent_id: int | None = None
+
+    def visible_to(self, user_id: int) -> bool:
+        """A rejected message is shown to its sender only (§3.1, §10)."""
+        return self.moderation_status != "rejected" or self.from_user_id == user_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,11 +53,12 @@ async def do_read_conversation(
                 limit=page.limit,
                 offset=page.offset,
                 newest_first=services.settings.message_order == "desc",
+                viewer_id=caller.user_id,
             )
     return ConversationPage(
         conversation=conversation,
         messages=rows,
-        total=0 if resolved.hides_messages else conversation.message_count,
+        total=0 if resolved.hides_messages else conversation.visible_count_for(role),
         page=page,
         state=resolved,
         marked_read=len(marked),

@@ -12,6 +12,7 @@ from postventa.operator.users import agent_id_for
 from postventa.rules import blocking
 from postventa.rules import send as send_rules
 from postventa.rules import text as text_rules
+from postventa.rules.moderation import moderate
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
 
@@ -66,6 +67,7 @@ async def do_send_message(
             ),
         )
         send_rules.check_attachments(request.attachments)
+        verdict = moderate(text, site_id=conversation.site_id, sender_role=sender_role, now=now)
         receiver = Role.buyer if sender_role is Role.seller else Role.seller
         message = Message(
             id=new_message_id(now),
@@ -77,13 +79,13 @@ async def do_send_message(
             site_id=conversation.site_id,
             subject=None,
             text=text,
-            status="available",
-            moderation_status="clean",
-            moderation_reason=None,
-            moderation_source="online",
-            moderation_date=now,
+            status=verdict.status,
+            moderation_status=verdict.moderation_status,
+            moderation_reason=verdict.reason,
+            moderation_source=verdict.source,
+            moderation_date=verdict.moderation_date,
             created_at=now,
-            available_at=now,
+            available_at=None if verdict.rejected else now,
             notified_at=None,
             read_at=None,
             attachments=None,
@@ -92,7 +94,12 @@ async def do_send_message(
         )
         await messages.insert_message(conn, message)
         await unread.count_new_message(
-            conn, conversation, receiver=receiver, at=now, opened_by=sender_role.value
+            conn,
+            conversation,
+            receiver=receiver,
+            at=now,
+            opened_by=sender_role.value,
+            hidden=verdict.rejected,
         )
         written = replace(
             facts,

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.demo import texts
 from postventa.ids import new_message_id
+from postventa.model import Role
+from postventa.rules.moderation import moderate
 from postventa.services import Services
 from postventa.storage import messages as message_store
 from postventa.storage.tables import (
@@ -107,6 +109,16 @@ PACKS = (
         started=timedelta(days=5, hours=12),
         order_facts={"cancellation": "normal"},
     ),
+    # The seller tried to move the buyer to WhatsApp: moderated, hidden from the buyer.
+    DemoPack(
+        2000000089078005,
+        BUYER2,
+        (2000004000000061,),
+        texts.MODERADO,
+        0,
+        1,
+        started=timedelta(days=6),
+    ),
 )
 
 
@@ -193,12 +205,15 @@ async def _load_pack(conn: AsyncConnection, pack: DemoPack, origin: datetime) ->
         ],
     )
     unread_left = {"seller": pack.unread_seller, "buyer": pack.unread_buyer}
+    hidden = {"seller": 0, "buyer": 0}
     rows: list[dict[str, Any]] = []
     for index, (role, text) in reversed(list(enumerate(pack.script))):
         at = start + timedelta(minutes=17 * (index + 1))
         id_at = EPOCH + pack.started + timedelta(minutes=17 * (index + 1))
         receiver = "buyer" if role == "seller" else "seller"
-        unread = unread_left[receiver] > 0
+        verdict = moderate(text, site_id=SITE_ID, sender_role=Role(role), now=at)
+        hidden[receiver] += int(verdict.rejected)
+        unread = unread_left[receiver] > 0 and not verdict.rejected
         unread_left[receiver] -= int(unread)
         sender_id = SELLER.id if role == "seller" else pack.buyer.id
         receiver_id = pack.buyer.id if role == "seller" else SELLER.id
@@ -213,21 +228,27 @@ async def _load_pack(conn: AsyncConnection, pack: DemoPack, origin: datetime) ->
                 "site_id": SITE_ID,
                 "subject": None,
                 "text": text,
-                "status": "available",
-                "moderation_status": "clean",
-                "moderation_reason": None,
-                "moderation_source": "online",
+                "status": verdict.status,
+                "moderation_status": verdict.moderation_status,
+                "moderation_reason": verdict.reason,
+                "moderation_source": verdict.source,
                 "moderation_date": at,
                 "created_at": at,
-                "available_at": at,
-                "notified_at": at,
-                "read_at": None if unread else at + timedelta(minutes=5),
+                "available_at": None if verdict.rejected else at,
+                "notified_at": None if verdict.rejected else at,
+                "read_at": None if unread or verdict.rejected else at + timedelta(minutes=5),
                 "attachments": None,
                 "first_message": index == 0,
             }
         )
     if rows:
         await conn.execute(insert(messages), rows)
+    if any(hidden.values()):
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.seller_id == SELLER.id, conversations.c.pack_id == pack.pack_id)
+            .values(seller_hidden=hidden["seller"], buyer_hidden=hidden["buyer"])
+        )
 
 
 async def describe(services: Services) -> dict[str, Any]:

@@ -30,6 +30,8 @@ _COLUMNS = (
     conversations.c.last_message_at,
     conversations.c.created_at,
     conversations.c.facts,
+    conversations.c.seller_hidden,
+    conversations.c.buyer_hidden,
     conversations.c.last_buyer_message_at,
     conversations.c.last_seller_message_at,
     conversations.c.opened_by,

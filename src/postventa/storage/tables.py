@@ -90,6 +90,9 @@ conversations = Table(
     Column("seller_unread", Integer, nullable=False, server_default=text("0")),
     Column("buyer_unread", Integer, nullable=False, server_default=text("0")),
     Column("message_count", Integer, nullable=False, server_default=text("0")),
+    # Rejected messages each side must not see (from the other side), for paging.total.
+    Column("seller_hidden", Integer, nullable=False, server_default=text("0")),
+    Column("buyer_hidden", Integer, nullable=False, server_default=text("0")),
     Column("last_message_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     # What the blocking rules read besides the orders (rules/blocking.py): conversation-level

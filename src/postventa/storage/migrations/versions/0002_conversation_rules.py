@@ -43,6 +43,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("topics", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("seller_hidden", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("buyer_hidden", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
         batch_op.add_column(sa.Column("facts", sa.JSON(), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -97,6 +103,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_column("opened_by")
+        batch_op.drop_column("buyer_hidden")
+        batch_op.drop_column("seller_hidden")
         batch_op.drop_column("last_seller_message_at")
         batch_op.drop_column("last_buyer_message_at")
         batch_op.drop_column("facts")
