@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from postventa.api.deps import ServicesDep
@@ -57,12 +57,41 @@ class TokenIn(_Body):
     expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400)
 
 
+# Far enough for any sandbox scenario (18-month expiry and more), small enough never to overflow.
+MAX_CLOCK_SHIFT = timedelta(days=365 * 100)
+
+
+def _iso_string(value: object) -> object:
+    """Durations and instants come as ISO-8601 strings only (no false, no bare numbers)."""
+    if not isinstance(value, str):
+        raise ValueError("an ISO-8601 string")
+    return value
+
+
 class ClockAdvanceIn(_Body):
-    by: timedelta = Field(description="Seconds, or an ISO-8601 duration such as P30D or PT48H.")
+    by: Annotated[timedelta, BeforeValidator(_iso_string)] = Field(
+        description="An ISO-8601 duration such as P30D, PT48H or -PT1H."
+    )
+
+    @field_validator("by")
+    @classmethod
+    def _bounded(cls, value: timedelta) -> timedelta:
+        if abs(value) > MAX_CLOCK_SHIFT:
+            raise ValueError("at most 100 years")
+        return value
 
 
 class ClockSetIn(_Body):
-    now: AwareDatetime
+    now: Annotated[AwareDatetime, BeforeValidator(_iso_string)] = Field(
+        description="An ISO-8601 instant with its offset, e.g. 2027-01-01T00:00:00Z."
+    )
+
+    @field_validator("now")
+    @classmethod
+    def _bounded(cls, value: datetime) -> datetime:
+        if not 2000 <= value.year <= 2200:
+            raise ValueError("between the years 2000 and 2200")
+        return value
 
 
 def _user_json(user: user_ops.User) -> dict[str, Any]:
