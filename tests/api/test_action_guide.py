@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, insert, text
 
+from postventa.actions import action_guide as guide_actions
 from postventa.api.app import create_app
 from postventa.clock import FakeClock
 from postventa.errors import Code
@@ -115,7 +116,7 @@ def sent_body(sale: Sale, response: httpx.Response, text: str) -> dict[str, Any]
     """The §11.5 success body the response must equal (its id is the new message's)."""
     return {
         "id": response.json()["id"],
-        "to": {"user_id": sale.buyer, "name": f"U{sale.buyer}"},
+        "to": {"user_id": sale.buyer},
         "status": "available",
         "text": text,
         "message_date": {
@@ -481,6 +482,24 @@ async def test_a_body_that_is_not_json_is_refused(
         f"{guide_path(sale.pack)}/option", headers=auth(sale), content=b"{option"
     )
     assert_error(response, Code.JSON_BODY_REQUIRED)
+
+
+async def test_a_rejected_free_text_is_sent_moderated_as_the_reference_shows(
+    client: httpx.AsyncClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sale = await new_sale(client, clock, logistic_type="cross_docking")
+
+    def rejecting(text: str, *, site_id: str) -> guide_actions.Moderation:
+        return guide_actions.Moderation("moderated", "rejected", "out_of_place_language")
+
+    monkeypatch.setattr(guide_actions, "moderate", rejecting)
+    response = await send_option(sale, {"option_id": "OTHER", "text": "Texto ofensivo"})
+    assert response.status_code == 200, response.text
+    expected = sent_body(sale, response, "Texto ofensivo")
+    expected["status"] = "moderated"
+    expected["message_date"]["available"] = None
+    expected["message_moderation"].update(status="rejected", reason="out_of_place_language")
+    assert response.json() == expected
 
 
 # --- caps: fall to 0, reopen when the buyer answers ------------------------------------------

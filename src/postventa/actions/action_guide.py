@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.actions.state import load_facts, record_state, resolve
@@ -33,7 +32,6 @@ from postventa.rules.blocking import BlockingFacts, ResolvedState
 from postventa.services import Services
 from postventa.storage import action_guide as store
 from postventa.storage import conversations, messages, unread
-from postventa.storage.tables import users
 
 # The only block the action guide may pass: an ME2 sale the seller may not start by E3.
 GUIDE_OPENS = frozenset({"blocked_by_conversation_initiated_by_seller_limited"})
@@ -53,12 +51,6 @@ class Moderation:
     status: str  # message status: "available" or "moderated"
     moderation_status: str  # "clean" or "rejected"
     reason: str | None
-
-
-@dataclass(frozen=True)
-class SentOption:
-    message: Message
-    to_name: str
 
 
 async def _open_guide(
@@ -126,9 +118,7 @@ def moderate(text: str, *, site_id: str) -> Moderation:
     return Moderation(status="available", moderation_status="clean", reason=None)
 
 
-async def do_send_option(
-    services: Services, *, caller: Caller, pack_id: int, body: Any
-) -> SentOption:
+async def do_send_option(services: Services, *, caller: Caller, pack_id: int, body: Any) -> Message:
     """E10: validate, then insert the message, count it unread for the buyer and use the cap.
 
     Everything happens in one write transaction under the seller+sale lock (409 when another
@@ -147,7 +137,7 @@ async def do_send_option(
 
 async def _send_option(
     services: Services, conn: AsyncConnection, *, caller: Caller, pack_id: int, body: Any
-) -> SentOption:
+) -> Message:
     now = services.clock.now()
     recent = await store.uses_since(conn, seller_id=caller.user_id, since=now - THROTTLE_WINDOW)
     if recent >= services.settings.action_guide_rate_limit_per_minute:
@@ -200,5 +190,4 @@ async def _send_option(
     )
     written = replace(facts, last_message_at=now, opened_by=facts.opened_by or "action_guide")
     await record_state(conn, conversation, written, now=now, before=guide.resolved.state)
-    name = await conn.scalar(select(users.c.nickname).where(users.c.id == conversation.buyer_id))
-    return SentOption(message=message, to_name=str(name))
+    return message

@@ -125,7 +125,6 @@ async def send_option(
         raise PostventaError(Code.JSON_BODY_REQUIRED) from None
     if body is None:
         raise PostventaError(Code.JSON_BODY_REQUIRED)
-    sent = await _guarded(guide.do_send_option(services, caller=caller, pack_id=pack, body=body))
-    response = serializers.sent_message_json(sent.message)
-    response["to"] = {**response["to"], "name": sent.to_name}
-    return OrjsonResponse(response)
+    message = await _guarded(guide.do_send_option(services, caller=caller, pack_id=pack, body=body))
+    # E3's success body: §11.5's sample also has to.name, removed from messaging in 2021 (S20).
+    return OrjsonResponse(serializers.sent_message_json(message))
