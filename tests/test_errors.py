@@ -45,6 +45,16 @@ def test_envelope_shape(code: Code) -> None:
         # The non-standard body of a send into a blocked conversation (§1.3, §6.3).
         assert body == {"status_code": 403, "code": "forbidden", "message": code.spec.template}
         return
+    if code.spec.envelope == "action_guide":
+        # §1.3/§11.6: a cause string (when any), error, message, status_code.
+        cause = {"cause": code.spec.cause} if code.spec.cause else {}
+        assert body == {
+            **cause,
+            "error": code.spec.error,
+            "message": PostventaError(code, **fields).message,
+            "status_code": code.spec.status,
+        }
+        return
     assert list(body) == ["message", "error", "status", "cause"]
     assert body["status"] == code.spec.status
     assert body["cause"] == []

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 import postventa
-from postventa.api import errors, legacy, messages, unread
+from postventa.api import action_guide, errors, legacy, messages, unread
 from postventa.api.rawpath import RawPathMiddleware
 from postventa.api.responses import OrjsonResponse
 from postventa.config import Settings
@@ -49,7 +49,13 @@ def create_app(services: Services | None = None) -> FastAPI:
         app.state.services = services
     errors.install(app)
     # Order matters: /messages/unread and /messages/mark_as_read before /messages/{message_id}.
-    routers = (legacy.router, unread.router, messages.router, operator_routes.router)
+    routers = (
+        legacy.router,
+        unread.router,
+        action_guide.router,
+        messages.router,
+        operator_routes.router,
+    )
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]

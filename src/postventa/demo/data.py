@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postventa.demo import texts
 from postventa.ids import new_message_id
 from postventa.model import Role
+from postventa.rules import action_guide as guide_rules
 from postventa.rules.moderation import moderate
 from postventa.services import Services
+from postventa.storage import action_guide as guide_store
 from postventa.storage import messages as message_store
 from postventa.storage.tables import (
     applications,
@@ -68,6 +70,10 @@ class DemoPack:
     started: timedelta = timedelta(0)
     # Order-side facts (rules.blocking.OrderFacts) for packs that demonstrate a blocked state.
     order_facts: dict[str, Any] | None = None
+    # The state stored with the conversation when it is not blocked_by_cancelled_order.
+    substatus: str | None = None
+    # The seller opened the conversation through this action-guide option (E10).
+    action_guide_option: str | None = None
 
 
 PACKS = (
@@ -109,15 +115,30 @@ PACKS = (
         started=timedelta(days=5, hours=12),
         order_facts={"cancellation": "normal"},
     ),
-    # The seller tried to move the buyer to WhatsApp: moderated, hidden from the buyer.
+    # The seller tried to move the buyer to a phone call: moderated, hidden from the buyer.
     DemoPack(
         2000000089078005,
         BUYER2,
-        (2000004000000061,),
+        (2000004000000071,),
         texts.MODERADO,
         0,
         1,
+        started=timedelta(days=6, hours=6),
+    ),
+    # Action guide: an ME2 cross-docking sale where the seller asked for the variants through
+    # REQUEST_VARIANTS (cap spent) and the buyer read it but has not answered: plain sends stay
+    # closed to the seller (blocked_by_conversation_initiated_by_seller_limited).
+    DemoPack(
+        2000000089078004,
+        BUYER,
+        (2000004000000061,),
+        [("seller", guide_rules.VARIANTS_TEXT[SITE_ID])],
+        0,
+        0,  # read by the buyer, who has not answered yet
         started=timedelta(days=6),
+        order_facts={"logistic_type": "cross_docking"},
+        substatus="blocked_by_conversation_initiated_by_seller_limited",
+        action_guide_option=guide_rules.REQUEST_VARIANTS,
     ),
 )
 
@@ -177,13 +198,16 @@ async def _load_pack(conn: AsyncConnection, pack: DemoPack, origin: datetime) ->
             site_id=SITE_ID,
             is_order=pack.is_order,
             status="blocked" if pack.order_facts else "active",
-            substatus="blocked_by_cancelled_order" if pack.order_facts else None,
+            substatus=pack.substatus
+            or ("blocked_by_cancelled_order" if pack.order_facts else None),
             status_date=last_at or start,
             message_count=len(pack.script),
             last_message_at=last_at,
             last_buyer_message_at=last_buyer_at,
             last_seller_message_at=last_seller_at,
-            opened_by=pack.script[0][0] if pack.script else None,
+            opened_by="action_guide"
+            if pack.action_guide_option
+            else (pack.script[0][0] if pack.script else None),
             created_at=start,
         )
     )
@@ -248,6 +272,16 @@ async def _load_pack(conn: AsyncConnection, pack: DemoPack, origin: datetime) ->
             update(conversations)
             .where(conversations.c.seller_id == SELLER.id, conversations.c.pack_id == pack.pack_id)
             .values(seller_hidden=hidden["seller"], buyer_hidden=hidden["buyer"])
+        )
+    if pack.action_guide_option:
+        first = rows[-1]  # rows are newest first
+        await guide_store.record_use(
+            conn,
+            seller_id=SELLER.id,
+            pack_id=pack.pack_id,
+            option_id=pack.action_guide_option,
+            message_id=first["id"],
+            at=first["created_at"],
         )
 
 

@@ -235,6 +235,7 @@ class OrderIn(_Body):
     guest: bool = False
     manufacturing_days: int = Field(default=0, ge=0, le=365)
     shipping_id: UserId | None = None
+    delivery_promise_at: AwareDatetime | None = None
 
 
 class OrderStateIn(_Body):
@@ -244,6 +245,7 @@ class OrderStateIn(_Body):
     refund: Literal["partial", "total"] | None = None
     return_to_buyer: bool | None = None
     shipping_id: UserId | None = None
+    delivery_promise_at: AwareDatetime | None = None
 
 
 class ClaimIn(_Body):

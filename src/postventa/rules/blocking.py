@@ -63,6 +63,8 @@ class OrderFacts:
     guest: bool = False
     manufacturing_days: int = 0
     shipping_id: int | None = None
+    # Flex delivery promise (action guide DELIVERY_PROMISE, §11.3); None means "today".
+    delivery_promise_at: datetime | None = None
     changed_at: datetime | None = None
 
 
@@ -261,7 +263,11 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ),
     (
         "blocked_by_conversation_initiated_by_seller_limited",
-        lambda f, now: f.me2 and f.opened_by in (None, "action_guide"),
+        # Until the buyer answers: a conversation the seller opened through the action guide
+        # stays closed to the seller's plain sends (§11.1).
+        lambda f, now: (
+            f.me2 and f.opened_by in (None, "action_guide") and f.last_buyer_message_at is None
+        ),
     ),
     ("blocked_by_time", _time_block),
 )

@@ -211,3 +211,7 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Feature modules that add tables to this metadata (imported here so that Alembic, the test
+# fixtures and every process see the whole schema).
+from postventa.storage import action_guide_tables as _action_guide_tables  # noqa: E402,F401
