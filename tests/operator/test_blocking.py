@@ -483,3 +483,28 @@ async def test_agent_thread_expires_after_48_business_hours(
         "blocked_by_ai_assistant_expired",
         "2026-11-04T00:00:00.000Z",
     )
+
+
+async def test_orders_carry_their_items(client: httpx.AsyncClient, clock: FakeClock) -> None:
+    items = [
+        {
+            "id": "MLA1234567890",
+            "title": "Sillón 3 cuerpos gris",
+            "quantity": 1,
+            "unit_price": "459999.90",
+            "currency_id": "ARS",
+        }
+    ]
+    sale = await new_sale(client, clock, items=items)
+    described = await client.get(
+        f"/_postventa/packs/{sale.pack}/sellers/{sale.seller}", headers=OPERATOR
+    )
+    order = described.json()["orders"][0]
+    assert (order["id"], order["items"]) == (sale.order, items)
+    bad = [{**items[0], "quantity": 0}]
+    refused = await client.post(
+        "/_postventa/orders",
+        headers=OPERATOR,
+        json={"id": 1, "seller_id": sale.seller, "buyer_id": sale.buyer, "items": bad},
+    )
+    assert refused.status_code == 400

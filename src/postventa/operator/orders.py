@@ -151,11 +151,15 @@ async def do_describe_conversation(
                 id=f"/packs/{pack_id}/sellers/{seller_id}",
             )
         facts = await load_facts(conn, conversation)
+        order_rows = await conversation_store.order_ids_and_items(conn, conversation)
     resolved = resolve(conversation, facts, now=services.clock.now())
     return {
         "conversation_status": state_json(resolved),
         "facts": facts_to_json(facts.conversation),
-        "orders": [facts_to_json(o) for o in facts.orders],
+        "orders": [
+            {"id": order_id, "items": items, **facts_to_json(order)}
+            for (order_id, items), order in zip(order_rows, facts.orders, strict=True)
+        ],
         "unread": {"seller": conversation.seller_unread, "buyer": conversation.buyer_unread},
     }
 
@@ -173,6 +177,7 @@ async def do_create_order(
     site_id: str,
     facts: dict[str, Any],
     date_created: datetime | None,
+    items: list[dict[str, Any]] | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Create an order, and its conversation unless its pack already has one."""
@@ -190,7 +195,8 @@ async def do_create_order(
         )
     conversation_key = pack_id if pack_id is not None else order_id
     digest = request_hash(
-        "order", [order_id, pack_id, seller_id, buyer_id, site_id, facts, str(date_created)]
+        "order",
+        [order_id, pack_id, seller_id, buyer_id, site_id, facts, str(date_created), items],
     )
     async with services.db.write() as conn:
         if (stored := await replayed(conn, idempotency_key, digest)) is not None:
@@ -232,6 +238,7 @@ async def do_create_order(
                 date_created=date_created or now,
                 conversation_pack_id=conversation_key,
                 facts=facts_to_json(order),
+                items=items or [],
             )
         )
         resolved = await recompute(conn, seller_id=seller_id, pack_id=conversation_key, now=now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path
@@ -219,6 +220,14 @@ ShipmentStatus = Literal[
 ]
 
 
+class ItemIn(_Body):
+    id: str = Field(pattern=r"^[A-Z]{3}[0-9]{1,19}$", description="e.g. MLA1234567890")
+    title: str = Field(min_length=1, max_length=255)
+    quantity: int = Field(default=1, ge=1, le=100_000)
+    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    currency_id: str = Field(default="ARS", pattern=r"^[A-Z]{3}$")
+
+
 class OrderIn(_Body):
     id: UserId
     pack_id: UserId | None = None
@@ -236,6 +245,7 @@ class OrderIn(_Body):
     manufacturing_days: int = Field(default=0, ge=0, le=365)
     shipping_id: UserId | None = None
     delivery_promise_at: AwareDatetime | None = None
+    items: list[ItemIn] = Field(default_factory=list, max_length=100)
 
 
 class OrderStateIn(_Body):
@@ -280,7 +290,7 @@ async def create_order(
     services: ServicesDep, body: OrderIn, idempotency_key: IdempotencyKey = None
 ) -> Response:
     facts = body.model_dump(
-        exclude={"id", "pack_id", "seller_id", "buyer_id", "site_id", "date_created"}
+        exclude={"id", "pack_id", "seller_id", "buyer_id", "site_id", "date_created", "items"}
     )
     created = await order_ops.do_create_order(
         services,
@@ -291,6 +301,7 @@ async def create_order(
         site_id=body.site_id,
         facts=facts,
         date_created=body.date_created,
+        items=[item.model_dump(mode="json") for item in body.items],
         idempotency_key=idempotency_key,
     )
     return OrjsonResponse(created, status_code=201)

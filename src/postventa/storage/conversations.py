@@ -73,6 +73,21 @@ async def conversation_keys_of_user(conn: AsyncConnection, user_id: int) -> list
     return [(row.seller_id, row.pack_id) for row in await conn.execute(query)]
 
 
+async def order_ids_and_items(
+    conn: AsyncConnection, conversation: Conversation
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Each order's id and items, in the same order as :func:`order_facts`."""
+    query = (
+        select(orders.c.id, orders.c["items"])
+        .where(
+            orders.c.seller_id == conversation.seller_id,
+            orders.c.conversation_pack_id == conversation.pack_id,
+        )
+        .order_by(orders.c.date_created, orders.c.id)
+    )
+    return [(order_id, items or []) for order_id, items in await conn.execute(query)]
+
+
 async def order_facts(conn: AsyncConnection, conversation: Conversation) -> list[dict[str, Any]]:
     """The JSON facts of every order of the conversation, oldest first."""
     query = (

@@ -135,6 +135,8 @@ orders = Table(
     # Order-side facts the blocking rules read (logistic type, shipment, cancellation...), as
     # a JSON object (OrderFacts), set through the operator API.
     Column("facts", JSON, nullable=True),
+    # What was bought: [{"id", "title", "quantity", "unit_price", "currency_id"}].
+    Column("items", JSON, nullable=True),
     # The conversation this order's messages live in.
     Column("conversation_pack_id", BigInteger, nullable=False),
     ForeignKeyConstraint(

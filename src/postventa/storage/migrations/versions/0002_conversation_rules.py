@@ -71,6 +71,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("facts", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("items", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
@@ -96,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_column("kind")
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("items")
         batch_op.drop_column("facts")
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
