@@ -49,7 +49,11 @@ SELLER_BASE = 200_000_000
 BUYER_BASE = 500_000_000
 PACK_BASE = 2_000_000_000_000_000
 ORDER_BASE = 2_000_004_000_000_000
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # every generated timestamp is before this
+# Every generated timestamp is before the hour the data is generated in: conversations are closed
+# to the seller 30 days after their last message (rules/blocking.py), so the data is dated from
+# the real clock, and `run.py` sends only into conversations that are still open.
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+RECENT_SHARE = 0.3  # conversations started in the last 25 days (the rest: the 11 months before)
 TOKEN_EXPIRY = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
 ADMIN_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 50_000
@@ -160,15 +164,19 @@ class Generator:
             budget -= length
         rng.shuffle(planned)
         self.buyer_count = max(50, len(planned) // 2)
-        span = (NOW - timedelta(days=2) - (NOW - timedelta(days=365))).total_seconds()
-        start = NOW - timedelta(days=365)
+        old_span = timedelta(days=340).total_seconds()
+        recent_span = timedelta(days=24).total_seconds()
         for number, (seller_id, length) in enumerate(planned):
             self.conversations.append(
                 Conversation(
                     seller_id=seller_id,
                     pack_id=PACK_BASE + number,
                     buyer_id=BUYER_BASE + rng.randrange(self.buyer_count),
-                    created_at=start + timedelta(seconds=rng.random() * span),
+                    created_at=(
+                        NOW - timedelta(days=25, seconds=rng.random() * old_span)
+                        if rng.random() >= RECENT_SHARE
+                        else NOW - timedelta(days=1, seconds=rng.random() * recent_span)
+                    ),
                     length=length,
                 )
             )
@@ -348,6 +356,9 @@ class Generator:
                     "message_ids": conv.message_ids[:3] + conv.message_ids[-3:],
                     "unread_ids": conv.unread_ids[-20:],
                     "long": conv.length == self.scale.long_length,
+                    "last_message_at": conv.last_message_at.isoformat()
+                    if conv.last_message_at
+                    else None,
                 }
             )
         sellers = len(self.big_seller_ids) + len(self.small_seller_ids)
@@ -627,6 +638,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "database_url": url,
         "seed": args.seed,
         "generated_in_seconds": round(time.perf_counter() - started, 1),
+        "generated_at": NOW.isoformat(),
         **gen.manifest(),
     }
     args.out.mkdir(parents=True, exist_ok=True)

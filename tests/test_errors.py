@@ -38,9 +38,23 @@ def test_message_appears_in_the_reference(code: Code, reference: str) -> None:
 
 
 @pytest.mark.parametrize("code", list(Code), ids=lambda c: c.name)
-def test_standard_envelope_shape(code: Code) -> None:
+def test_envelope_shape(code: Code) -> None:
     fields = {name: "1" for name in re.findall(r"\{([a-z_]+)\}", code.spec.template)}
     body = PostventaError(code, **fields).body()
+    if code.spec.envelope == "status_code":
+        # The non-standard body of a send into a blocked conversation (§1.3, §6.3).
+        assert body == {"status_code": 403, "code": "forbidden", "message": code.spec.template}
+        return
+    if code.spec.envelope == "action_guide":
+        # §1.3/§11.6: a cause string (when any), error, message, status_code.
+        cause = {"cause": code.spec.cause} if code.spec.cause else {}
+        assert body == {
+            **cause,
+            "error": code.spec.error,
+            "message": PostventaError(code, **fields).message,
+            "status_code": code.spec.status,
+        }
+        return
     assert list(body) == ["message", "error", "status", "cause"]
     assert body["status"] == code.spec.status
     assert body["cause"] == []

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,16 @@ def demo_json(database_url: str) -> dict[str, Any]:
     return described
 
 
-@pytest.fixture
-def server(database_url: str, demo_json: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def running_server(
+    database_url: str, log_path: Path, *, workers: int = 2
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``postventa demo`` then ``postventa serve`` on a free port; yields (base URL, demo)."""
+    described: dict[str, Any] = json.loads(_cli(database_url, "demo", "--json"))
     port = _free_port()
-    log_path = tmp_path / "serve.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [POSTVENTA, "serve", "--port", str(port), "--workers", "2"],
+        [POSTVENTA, "serve", "--port", str(port), "--workers", str(workers)],
         env=_env(database_url),
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -73,7 +77,7 @@ def server(database_url: str, demo_json: dict[str, Any], tmp_path: Path) -> Iter
                 pass
             assert time.monotonic() < deadline, "postventa serve did not start within 30 s"
             time.sleep(0.1)
-        yield base
+        yield base, described
     finally:
         process.terminate()
         try:
@@ -82,6 +86,12 @@ def server(database_url: str, demo_json: dict[str, Any], tmp_path: Path) -> Iter
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(database_url: str, demo_json: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    with running_server(database_url, tmp_path / "serve.log") as (base, _):
+        yield base
 
 
 @pytest.mark.slow

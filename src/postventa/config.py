@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # The /_postventa/ operator API key. Sandbox mode falls back to a well-known demo key;
     # production mode refuses to start without one.
     operator_key: str | None = None
+    # Action guide (E10): option executions per seller per minute before 429 (§1.4: 500 rpm).
+    action_guide_rate_limit_per_minute: int = Field(default=500, ge=1)
     # Lifetime of access tokens issued through the operator API (§14.1: 6 hours).
     token_lifetime_seconds: int = Field(default=21600, ge=60)
 

@@ -20,9 +20,12 @@ class ErrorSpec:
     template: str
     # "standard": {"message","error","status","cause":[]} (§1.3)
     # "status_code": {"status_code","code","message"} (send into a blocked conversation, §6.3)
+    # "action_guide": {"cause"?,"error","message","status_code"} (§1.3, §11.6)
     envelope: str = "standard"
     # False for strings Postventa chose itself (the reference gives none for the case).
     documented: bool = True
+    # The ``cause`` string of the "action_guide" envelope (§11.6: blocked_by_excepted_case).
+    cause: str | None = None
 
 
 class Code(Enum):
@@ -69,6 +72,29 @@ class Code(Enum):
     TEXT_TOO_LONG = ErrorSpec(
         400, "bad_request", "The message content is too long, max characters allowed are {max}"
     )
+    # Sending into a blocked conversation (§6.3, §9.3, §11.1).
+    SEND_BLOCKED = ErrorSpec(
+        403, "forbidden", "blocked_conversation_send_message_forbidden", envelope="status_code"
+    )
+    BLOCKED_STARTED_BY_SELLER = ErrorSpec(
+        403, "forbidden", "blocked_by_conversation_started_by_seller", envelope="status_code"
+    )
+    SEND_MEDIATION_IN_PROCESS = ErrorSpec(
+        403, "forbidden", "You can not send the message because a mediation is in process"
+    )
+    SEND_FULFILLMENT_NOT_DELIVERED = ErrorSpec(
+        403,
+        "forbidden",
+        "You can not send the message because the purchase is Mercado Envíos Full and has not "
+        "been yet delivered",
+    )
+    # Ours: §12 says only "one message at a time" to the AI agent, without an error (§19 Q8).
+    AGENT_ONE_MESSAGE_AT_A_TIME = ErrorSpec(
+        403,
+        "forbidden",
+        "Only one message at a time can be sent to the messaging agent: wait for its answer",
+        documented=False,
+    )
     ATTACHMENT_INVALID = ErrorSpec(
         422, "unprocessable_entity", "Attachment key is invalid or not found"
     )
@@ -79,6 +105,60 @@ class Code(Enum):
     )
     MARK_MULTIPLE_ORDERS = ErrorSpec(
         400, "bad_request", "Not allowed messages from multiple orders"
+    )
+    # --- action guide E8–E10 (§11.6), every row; envelope {"status_code","error","message"} ---
+    AG_TEXT_INVALID = ErrorSpec(
+        400, "limit_exceeded", "The text is invalid", envelope="action_guide"
+    )
+    AG_CAP_EXHAUSTED = ErrorSpec(
+        403,
+        "bad_request",
+        "You are not allowed to execute the option {option_id} again",
+        envelope="action_guide",
+    )
+    # The buyer already wrote: the conversation is open to E3 (§11.1, §9.2).
+    AG_USE_MESSAGE_API = ErrorSpec(
+        403,
+        "forbidden",
+        "This package has the conversation blocked, please check blocked messages",
+        envelope="action_guide",
+        cause="blocked_by_conversation_use_message_api",
+    )
+    AG_OPTION_INVALID = ErrorSpec(
+        404, "not_found", "The option selected is not valid", envelope="action_guide"
+    )
+    AG_LOCKED = ErrorSpec(
+        409, "conflict", "There is another request locking this operation", envelope="action_guide"
+    )
+    AG_BLOCKED = ErrorSpec(403, "forbidden", "The conversation is blocked", envelope="action_guide")
+    AG_PACK_FORBIDDEN = ErrorSpec(
+        403,
+        "forbidden",
+        "You are not allowed to access the information of the pack {pack_id}",
+        envelope="action_guide",
+    )
+    AG_TEMPLATE_INVALID = ErrorSpec(
+        400, "bad_request", "The template {template_id} is invalid", envelope="action_guide"
+    )
+    AG_PROMISE_BEFORE_TODAY = ErrorSpec(
+        400,
+        "bad_request",
+        "The promise of delivery of the shipping contained in the pack is from a date before today",
+        envelope="action_guide",
+    )
+    AG_INTERNAL = ErrorSpec(
+        500, "internal_server_error", "Internal server error", envelope="action_guide"
+    )
+    AG_TOO_MANY_REQUESTS = ErrorSpec(
+        429, "too_many_request", "Too many request", envelope="action_guide"
+    )
+    AG_UNAVAILABLE = ErrorSpec(451, "Unavailable", "Unavailable", envelope="action_guide")
+    AG_EXCEPTED_CASE = ErrorSpec(
+        400,
+        "bad_request",
+        "This pack belongs to an excepted case, it is requested to use the messaging resource.",
+        envelope="action_guide",
+        cause="blocked_by_excepted_case",
     )
     # --- routing and transport ---
     LEGACY_RESOURCE_NOT_FOUND = ErrorSpec(404, "not_found", "Resource not found.")
@@ -145,4 +225,9 @@ class PostventaError(Exception):
         spec = self.code.spec
         if spec.envelope == "status_code":
             return {"status_code": spec.status, "code": spec.error, "message": self.message}
+        if spec.envelope == "action_guide":
+            # Key order as the reference's sample (§1.3): cause, error, message, status_code.
+            body: dict[str, Any] = {} if spec.cause is None else {"cause": spec.cause}
+            body.update(error=spec.error, message=self.message, status_code=spec.status)
+            return body
         return {"message": self.message, "error": spec.error, "status": spec.status, "cause": []}

@@ -18,13 +18,23 @@ def new_message_id(at: datetime, *, seed: bytes | None = None) -> str:
     edge of the primary-key index instead of at random pages. ``seed`` replaces the random bits
     with a hash of it, for demo data that must be the same on every machine.
     """
+    global _last_id
     millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
     noise = hashlib.sha256(seed).digest()[:10] if seed is not None else os.urandom(10)
     rand = int.from_bytes(noise, "big")
     value = (millis << 80) | (0x7 << 76) | (rand & ((1 << 76) - 1))
     # RFC 9562 variant bits on the 17th hex digit.
     value = (value & ~(0xC << 60)) | (0x8 << 60)
+    if seed is None:
+        # Monotonic within a process (RFC 9562 §6.2, method 2): two messages created in the
+        # same millisecond still sort in creation order, as E1's ordering by (time, id) needs.
+        if _last_id >> 80 == millis and value <= _last_id:
+            value = _last_id + 1
+        _last_id = value
     return f"{value:032x}"
+
+
+_last_id = 0
 
 
 def is_message_id(value: str) -> bool:

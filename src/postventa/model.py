@@ -37,6 +37,16 @@ class Conversation:
     message_count: int
     last_message_at: datetime | None
     created_at: datetime
+    facts: dict[str, Any] | None = None
+    seller_hidden: int = 0
+    buyer_hidden: int = 0
+    last_buyer_message_at: datetime | None = None
+    last_seller_message_at: datetime | None = None
+    opened_by: str | None = None
+    buyer_deactivated: bool = False
+    seller_deactivated: bool = False
+    buyer_restricted: bool = False
+    seller_restricted: bool = False
 
     @property
     def resource(self) -> str:
@@ -55,6 +65,11 @@ class Conversation:
 
     def unread_for(self, role: Role) -> int:
         return self.seller_unread if role is Role.seller else self.buyer_unread
+
+    def visible_count_for(self, role: Role) -> int:
+        """Messages this participant may see: all but the other side's rejected ones."""
+        hidden = self.seller_hidden if role is Role.seller else self.buyer_hidden
+        return self.message_count - hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +94,11 @@ class Message:
     read_at: datetime | None
     attachments: list[dict[str, Any]] | None
     first_message: bool
+    agent_id: int | None = None
+
+    def visible_to(self, user_id: int) -> bool:
+        """A rejected message is shown to its sender only (§3.1, §10)."""
+        return self.moderation_status != "rejected" or self.from_user_id == user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +115,13 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class ConversationPage:
-    """What reading a conversation returns (E1)."""
+    """What reading a conversation returns (E1); ``state`` is a rules.blocking.ResolvedState."""
 
     conversation: Conversation
     messages: list[Message]
     total: int
     page: Page
+    state: Any
     marked_read: int = 0
 
 

@@ -142,7 +142,7 @@ async def test_only_the_messages_addressed_to_the_caller_change(
     assert response.json() == {
         "marked": 1,
         "results": [
-            {"id": cable[0], "read": "2026-10-21T13:22:00.000Z"},
+            {"id": cable[0], "read": "2026-10-26T12:22:00.000Z"},
             {"id": cable[1], "read": NOW},
         ],
     }
@@ -159,7 +159,7 @@ async def test_an_already_read_message_keeps_its_read_time(
 
     assert response.json() == {
         "marked": 0,
-        "results": [{"id": sofa[24], "read": "2026-10-20T20:10:00.000Z"}],
+        "results": [{"id": sofa[24], "read": "2026-10-25T19:10:00.000Z"}],
     }
 
 

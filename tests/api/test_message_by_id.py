@@ -54,7 +54,7 @@ async def unread_state(client: httpx.AsyncClient, demo: dict[str, Any]) -> list[
 
 
 def new_format_of_buyers_answer(demo: dict[str, Any]) -> dict[str, Any]:
-    at = "2026-10-24T13:34:00.000Z"
+    at = "2026-10-29T12:34:00.000Z"
     return {
         "paging": None,
         "conversation_status": None,
@@ -138,11 +138,11 @@ async def test_a_read_first_message_shows_its_read_time_and_first_flag(
     (message,) = response.json()["messages"]
     assert (message["from"], message["to"]) == ({"user_id": SELLER_ID}, {"user_id": BUYER_ID})
     assert message["message_date"] == {
-        "received": "2026-10-24T13:17:00.000Z",
-        "available": "2026-10-24T13:17:00.000Z",
-        "notified": "2026-10-24T13:17:00.000Z",
-        "created": "2026-10-24T13:17:00.000Z",
-        "read": "2026-10-24T13:22:00.000Z",
+        "received": "2026-10-29T12:17:00.000Z",
+        "available": "2026-10-29T12:17:00.000Z",
+        "notified": "2026-10-29T12:17:00.000Z",
+        "created": "2026-10-29T12:17:00.000Z",
+        "read": "2026-10-29T12:22:00.000Z",
     }
     assert message["conversation_first_message"] is True
 
@@ -157,14 +157,14 @@ async def test_x_format_new_false_gives_the_legacy_flat_format(
     )
 
     assert response.status_code == 200
-    at = "2026-10-24T13:17:00.000Z"
+    at = "2026-10-29T12:17:00.000Z"
     assert response.json() == {
         "message_id": notice_id,
         "date_received": at,
         "date": at,
         "date_available": at,
         "date_notified": at,
-        "date_read": "2026-10-24T13:22:00.000Z",
+        "date_read": "2026-10-29T12:22:00.000Z",
         "from": {"user_id": SELLER_ID},
         "to": {"user_id": BUYER_ID},
         "subject": None,

@@ -17,6 +17,9 @@ ROUTES = {
     ("post", "/messages/packs/{pack_id}/sellers/{seller_id}"),
     ("put", "/messages/mark_as_read/{message_ids}"),
     ("get", "/messages/{message_id}"),
+    ("get", "/messages/action_guide/packs/{pack_id}"),
+    ("get", "/messages/action_guide/packs/{pack_id}/caps_available"),
+    ("post", "/messages/action_guide/packs/{pack_id}/option"),
 }
 
 

@@ -127,7 +127,7 @@ async def test_a_page_has_the_documented_body_field_for_field(
             "path": "/packs/2000000089077943/sellers/415458330",
             "status": "active",
             "substatus": None,
-            "status_date": "2026-10-20T13:00:00.000Z",
+            "status_date": "2026-10-25T20:13:00.000Z",
             "status_update_allowed": False,
             "claim_id": None,
             "claim_ids": None,
@@ -136,10 +136,10 @@ async def test_a_page_has_the_documented_body_field_for_field(
         "messages": [
             buyer_message(
                 27,
-                "2026-10-20T20:56:00.000Z",
+                "2026-10-25T19:56:00.000Z",
                 "Ah, y si pueden traer también los protectores de fieltro para las patas, mejor.",
             ),
-            buyer_message(28, "2026-10-20T21:13:00.000Z", "¡Gracias por la atención, de verdad!"),
+            buyer_message(28, "2026-10-25T20:13:00.000Z", "¡Gracias por la atención, de verdad!"),
         ],
         "seller_max_message_length": 350,
         "buyer_max_message_length": 3500,
@@ -200,8 +200,8 @@ async def test_messages_are_oldest_first(client: httpx.AsyncClient, demo: dict[s
 
     created = [m["message_date"]["created"] for m in body["messages"]]
 
-    assert created[0] == "2026-10-20T13:17:00.000Z"
-    assert created[-1] == "2026-10-20T21:13:00.000Z"
+    assert created[0] == "2026-10-25T12:17:00.000Z"
+    assert created[-1] == "2026-10-25T20:13:00.000Z"
     assert created == sorted(created)
     assert len(set(created)) == 29
 
@@ -272,7 +272,7 @@ async def test_reading_marks_the_callers_unread_messages_read_in_the_same_respon
     body = await read_ok(client, seller, SOFA, offset="25")
 
     # Message 25 was read long ago (five minutes after it arrived); 26..28 are read now.
-    assert read_times(body) == ["2026-10-20T20:27:00.000Z", NOW, NOW, NOW]
+    assert read_times(body) == ["2026-10-25T19:27:00.000Z", NOW, NOW, NOW]
     assert await unread_count(client, seller, SOFA) == 0
 
 

@@ -106,9 +106,13 @@ async def test_role_buyer_lists_the_callers_purchases_with_unread_messages(
         "user_id": BUYER_ID,
         "results": [{"resource": CABLE, "count": 3}],
     }
+    # Newest activity first: the moderated demo pack's visible answer, then the sneakers.
     assert await unread(client, users["buyer2"], role="buyer") == {
         "user_id": BUYER2_ID,
-        "results": [{"resource": TENIS, "count": 1}],
+        "results": [
+            {"resource": "/packs/2000000089078005/sellers/415458330", "count": 1},
+            {"resource": TENIS, "count": 1},
+        ],
     }
     assert await unread(client, users["seller"], role="buyer") == {
         "user_id": SELLER_ID,

@@ -130,7 +130,7 @@ async def test_clock_is_read_advanced_set_and_reset(database_url: str, clock: Fa
             "/_postventa/clock/advance", headers=OPERATOR, json={"by": "P30D"}
         )
         assert advanced.json()["now"] == "2026-12-01T12:00:00.000Z"
-        again = await http.post("/_postventa/clock/advance", headers=OPERATOR, json={"by": 90})
+        again = await http.post("/_postventa/clock/advance", headers=OPERATOR, json={"by": "PT90S"})
         assert again.json()["now"] == "2026-12-01T12:01:30.000Z"
         put = await http.put(
             "/_postventa/clock", headers=OPERATOR, json={"now": "2028-05-01T00:00:00Z"}
@@ -154,9 +154,24 @@ async def test_clock_cannot_move_in_production(database_url: str, clock: FakeClo
     transport = httpx.ASGITransport(app=create_app(services))
     headers = {"X-Postventa-Operator-Key": "k" * 32}
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        refused = await http.post("/_postventa/clock/advance", headers=headers, json={"by": 60})
+        refused = await http.post("/_postventa/clock/advance", headers=headers, json={"by": "PT1M"})
         assert_error(refused, Code.CLOCK_FROZEN_IN_PRODUCTION)
         demo_key = await http.get("/_postventa/clock", headers=OPERATOR)
         assert_error(demo_key, Code.OPERATOR_KEY_INVALID)
         assert (await http.get("/_postventa/clock", headers=headers)).json()["mode"] == "production"
+    await services.db.dispose()
+
+
+async def test_clock_inputs_are_iso_strings_within_bounds(
+    database_url: str, clock: FakeClock
+) -> None:
+    services, http = sandbox_app(database_url, clock)
+    async with http:
+        for body in ({"by": False}, {"by": 90}, {"by": "P10000Y"}, {"by": "soon"}):
+            response = await http.post("/_postventa/clock/advance", headers=OPERATOR, json=body)
+            assert response.status_code == 400, (body, response.text)
+        for body in ({"now": 0}, {"now": "2026-01-01T00:00:00"}, {"now": "9999-01-01T00:00:00Z"}):
+            response = await http.put("/_postventa/clock", headers=OPERATOR, json=body)
+            assert response.status_code == 400, (body, response.text)
+        assert (await http.get("/_postventa/clock", headers=OPERATOR)).json()["offset_seconds"] == 0
     await services.db.dispose()

@@ -67,15 +67,16 @@ async def test_statement_counts_do_not_grow_with_the_data(
     with _statements(services) as seen:
         await client.get("/messages/unread?role=seller", headers=bearer(seller))
     assert len(seen) == 2, seen
-    # conversation + page: no per-message queries, no token lookup
+    # conversation (with both users) + its orders' facts + page: no per-message queries, and no
+    # token lookup (cached since the first request, see api/deps.py)
     with _statements(services) as seen:
         await client.get(f"{path}?mark_as_read=false&limit=20", headers=bearer(seller))
-    assert len(seen) == 2, seen
-    # locked conversation + mark rows + counter + page
+    assert len(seen) == 3, seen
+    # locked conversation + orders + mark rows + counter + page
     with _statements(services) as seen:
         await client.get(f"{path}?limit=20", headers=bearer(seller))
-    assert len(seen) == 4, seen
-    # token (the buyer's first use) + locked conversation + insert + counter
+    assert len(seen) == 5, seen
+    # token (the buyer's first use) + locked conversation + orders + insert + counter
     with _statements(services) as seen:
         await client.post(
             path,
@@ -86,4 +87,4 @@ async def test_statement_counts_do_not_grow_with_the_data(
                 "text": "Hola",
             },
         )
-    assert len(seen) == 4, seen
+    assert len(seen) == 5, seen

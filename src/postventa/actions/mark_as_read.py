@@ -31,7 +31,11 @@ async def do_mark_messages_read(
         found = {m.id: m for m in await messages.get_messages(conn, ids)}
         for message_id in ids:
             message = found.get(message_id)
-            if message is None or caller.user_id not in (message.from_user_id, message.to_user_id):
+            if (
+                message is None
+                or caller.user_id not in (message.from_user_id, message.to_user_id)
+                or not message.visible_to(caller.user_id)
+            ):
                 raise PostventaError(Code.MARK_ID_NOT_EXISTS, message_id=message_id)
         keys = {(m.seller_id, m.pack_id) for m in found.values()}
         if len(keys) > 1:

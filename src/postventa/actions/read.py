@@ -3,10 +3,13 @@
 This is an action, not a query: the read side effect and the page are one transaction, so the
 page shows the read times it just wrote. It marks the caller's *incoming* unread messages of the
 whole conversation, not only the returned page (docs/compatibility.md, "E1 read semantics").
+Under ``blocked_by_conversation_expired`` and ``…_by_fraud`` the messages are withheld (§3.1),
+but reading still clears the caller's unread count so it does not linger in E6.
 """
 
 from __future__ import annotations
 
+from postventa.actions.state import resolve_state
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller, ConversationPage, Page
 from postventa.services import Services
@@ -31,6 +34,7 @@ async def do_read_conversation(
         if conversation is None or role is None:
             # Unknown and someone else's answer alike (§3.4, §14.3).
             raise PostventaError(Code.RESOURCE_FORBIDDEN, resource_id=pack_id)
+        resolved = await resolve_state(conn, conversation, now=services.clock.now())
         marked: list[str] = []
         if mark_as_read and conversation.unread_for(role):
             marked = await unread.mark_read(
@@ -40,18 +44,22 @@ async def do_read_conversation(
                 reader_role=role,
                 at=services.clock.now(),
             )
-        rows = await messages.page_of_conversation(
-            conn,
-            seller_id=seller_id,
-            pack_id=pack_id,
-            limit=page.limit,
-            offset=page.offset,
-            newest_first=services.settings.message_order == "desc",
-        )
+        rows = []
+        if not resolved.hides_messages:
+            rows = await messages.page_of_conversation(
+                conn,
+                seller_id=seller_id,
+                pack_id=pack_id,
+                limit=page.limit,
+                offset=page.offset,
+                newest_first=services.settings.message_order == "desc",
+                viewer_id=caller.user_id,
+            )
     return ConversationPage(
         conversation=conversation,
         messages=rows,
-        total=conversation.message_count,
+        total=0 if resolved.hides_messages else conversation.visible_count_for(role),
         page=page,
+        state=resolved,
         marked_read=len(marked),
     )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from postventa.actions.state import load_facts, record_state, resolve
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
 from postventa.model import Caller, Message, Role
+from postventa.operator.users import agent_id_for
+from postventa.rules import blocking
 from postventa.rules import send as send_rules
 from postventa.rules import text as text_rules
+from postventa.rules.moderation import moderate
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
 
@@ -16,22 +22,42 @@ async def do_send_message(
 ) -> Message:
     """Validate in the order of §20, then insert the message and count it unread for the receiver.
 
-    Insert and counter change share one transaction, committed before this returns.
+    Insert, counter change and the conversation's recomputed state share one transaction,
+    committed before this returns.
     """
     if caller.application_id is None:
         raise PostventaError(Code.APPLICATION_ID_REQUIRED)
     request = send_rules.parse_send_request(body)
     settings = services.settings
+    now = services.clock.now()
     async with services.db.write() as conn:
         conversation = await conversations.get_conversation(
             conn, seller_id=seller_id, pack_id=pack_id, for_update=True
         )
+        facts = await load_facts(conn, conversation) if conversation is not None else None
+        agent_id = (
+            agent_id_for(conversation.site_id)
+            if conversation is not None and facts is not None and facts.conversation.agent_thread
+            else None
+        )
         send_rules.check_parties(
-            request, caller_id=caller.user_id, pack_id=pack_id, conversation=conversation
+            request,
+            caller_id=caller.user_id,
+            pack_id=pack_id,
+            conversation=conversation,
+            agent_id=agent_id,
         )
         assert conversation is not None  # check_parties refuses a missing conversation
+        assert facts is not None
         sender_role = conversation.role_of(caller.user_id)
         assert sender_role is not None
+        resolved = resolve(conversation, facts, now=now)
+        blocking.check_send(resolved.state, facts, sender=sender_role)
+        if agent_id is not None and sender_role is Role.seller:
+            send_rules.check_one_at_a_time(
+                last_seller_at=conversation.last_seller_message_at,
+                last_buyer_at=conversation.last_buyer_message_at,
+            )
         text = text_rules.check_text(
             request.text,
             max_length=text_rules.max_length_for(
@@ -41,30 +67,45 @@ async def do_send_message(
             ),
         )
         send_rules.check_attachments(request.attachments)
-        now = services.clock.now()
+        verdict = moderate(text, site_id=conversation.site_id, sender_role=sender_role, now=now)
+        receiver = Role.buyer if sender_role is Role.seller else Role.seller
         message = Message(
             id=new_message_id(now),
             seller_id=conversation.seller_id,
             pack_id=conversation.pack_id,
             from_user_id=caller.user_id,
-            to_user_id=request.to_user_id,
+            to_user_id=conversation.counterpart_of(caller.user_id),
             client_id=caller.application_id,
             site_id=conversation.site_id,
             subject=None,
             text=text,
-            status="available",
-            moderation_status="clean",
-            moderation_reason=None,
-            moderation_source="online",
-            moderation_date=now,
+            status=verdict.status,
+            moderation_status=verdict.moderation_status,
+            moderation_reason=verdict.reason,
+            moderation_source=verdict.source,
+            moderation_date=verdict.moderation_date,
             created_at=now,
-            available_at=now,
+            available_at=None if verdict.rejected else now,
             notified_at=None,
             read_at=None,
             attachments=None,
             first_message=conversation.message_count == 0,
+            agent_id=agent_id,
         )
         await messages.insert_message(conn, message)
-        receiver = Role.buyer if sender_role is Role.seller else Role.seller
-        await unread.count_new_message(conn, conversation, receiver=receiver, at=now)
+        await unread.count_new_message(
+            conn,
+            conversation,
+            receiver=receiver,
+            at=now,
+            opened_by=sender_role.value,
+            hidden=verdict.rejected,
+        )
+        written = replace(
+            facts,
+            last_message_at=now,
+            last_buyer_message_at=now if sender_role is Role.buyer else facts.last_buyer_message_at,
+            opened_by=facts.opened_by or sender_role.value,
+        )
+        await record_state(conn, conversation, written, now=now, before=resolved.state)
     return message

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 import postventa
-from postventa.api import errors, health, legacy, messages, unread
+from postventa.api import action_guide, errors, health, legacy, messages, unread
 from postventa.api.rawpath import RawPathMiddleware
 from postventa.api.responses import OrjsonResponse
 from postventa.config import Settings
@@ -53,6 +53,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         health.router,
         legacy.router,
         unread.router,
+        action_guide.router,
         messages.router,
         operator_routes.router,
     )
@@ -83,7 +84,31 @@ def _document_extra_models(app: FastAPI, models: tuple[type[BaseModel], ...]) ->
                 )
                 components.update(model_schema.pop("$defs", {}))
                 components[model.__name__] = model_schema
+            _document_error_envelope(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_error_envelope(schema: dict[str, Any]) -> None:
+    """Every operation can answer any 4xx/5xx in the Mercado Libre envelope.
+
+    FastAPI documents its own 422 validation body, which Postventa never sends (validation
+    errors are 400s in the envelope): those entries and their schemas go.
+    """
+    error = {
+        "description": "Mercado Libre error envelope",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            validation = responses.get("422", {})
+            if "HTTPValidationError" in str(validation):
+                del responses["422"]
+            responses.setdefault("4XX", error)
+            responses.setdefault("5XX", error)
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)

@@ -14,7 +14,9 @@ from postventa.api import serializers
 from postventa.api.deps import CallerDep, ServicesDep
 from postventa.api.responses import OrjsonResponse
 from postventa.api.schemas import (
+    BlockedSendBody,
     ConversationOut,
+    ErrorBody,
     LegacyMessageOut,
     MarkAsReadOut,
     SendMessageIn,
@@ -30,9 +32,13 @@ router = APIRouter(tags=["messages"], default_response_class=OrjsonResponse)
 
 TagParam = Annotated[str | None, Query(description="`post_sale`; accepted and ignored.")]
 PackIdParam = Annotated[
-    str, Path(description="Pack id, or the order id of an order without a pack (§1.2).")
+    str,
+    Path(
+        pattern=r"^[0-9]{1,19}$",
+        description="Pack id, or the order id of an order without a pack (§1.2).",
+    ),
 ]
-SellerIdParam = Annotated[str, Path(description="The pack's seller.")]
+SellerIdParam = Annotated[str, Path(pattern=r"^[0-9]{1,19}$", description="The pack's seller.")]
 
 
 def _numeric_id(raw: str, name: str) -> int:
@@ -78,7 +84,23 @@ async def read_conversation(
 @router.post(
     "/messages/packs/{pack_id}/sellers/{seller_id}",
     response_model=None,
-    responses={200: {"model": SentMessageOut}, **error_responses(400, 401, 403, 413, 422)},
+    responses={
+        200: {"model": SentMessageOut},
+        403: {
+            "description": "Not a party of the conversation, or the conversation is blocked.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/ErrorBody"},
+                            {"$ref": "#/components/schemas/BlockedSendBody"},
+                        ]
+                    }
+                }
+            },
+        },
+        **error_responses(400, 401, 413, 422),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -179,4 +201,10 @@ async def message_by_id(
 
 
 # Registered so the OpenAPI document carries the schemas that E2's oneOf and E3's body point at.
-OPENAPI_EXTRA_MODELS = (SingleMessageOut, LegacyMessageOut, SendMessageIn)
+OPENAPI_EXTRA_MODELS = (
+    SingleMessageOut,
+    LegacyMessageOut,
+    SendMessageIn,
+    BlockedSendBody,
+    ErrorBody,
+)

@@ -21,6 +21,14 @@ class ErrorBody(_Strict):
     cause: list[str]
 
 
+class BlockedSendBody(_Strict):
+    """The non-standard body of a send into a blocked conversation (§6.3)."""
+
+    status_code: int
+    code: str
+    message: str
+
+
 class UserRef(_Strict):
     user_id: int
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from postventa.config import Settings
-from postventa.model import Conversation, ConversationPage, Message, UnreadEntry
+from postventa.model import ConversationPage, Message, UnreadEntry
+from postventa.rules.blocking import ResolvedState
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -16,14 +17,21 @@ def timestamp(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def shown_party(message: Message, user_id: int) -> int:
+    """On agent-mediated threads the buyer side appears as the site's AI agent (§12)."""
+    if message.agent_id is not None and user_id != message.seller_id:
+        return message.agent_id
+    return user_id
+
+
 def message_json(message: Message) -> dict[str, Any]:
     """The current message shape (§3.3), used by E1 and by E2's new format."""
     return {
         "id": message.id,
         "site_id": message.site_id,
         "client_id": message.client_id,
-        "from": {"user_id": message.from_user_id},
-        "to": {"user_id": message.to_user_id},
+        "from": {"user_id": shown_party(message, message.from_user_id)},
+        "to": {"user_id": shown_party(message, message.to_user_id)},
         "status": message.status,
         "subject": message.subject,
         "text": message.text,
@@ -65,8 +73,8 @@ def legacy_message_json(message: Message) -> dict[str, Any]:
         "date_available": timestamp(message.available_at),
         "date_notified": timestamp(message.notified_at),
         "date_read": timestamp(message.read_at),
-        "from": {"user_id": message.from_user_id},
-        "to": {"user_id": message.to_user_id},
+        "from": {"user_id": shown_party(message, message.from_user_id)},
+        "to": {"user_id": shown_party(message, message.to_user_id)},
         "subject": message.subject,
         "text": {"plain": message.text},
         "attachments": message.attachments or [],
@@ -89,25 +97,25 @@ def single_message_envelope(message: Message) -> dict[str, Any]:
     return {"paging": None, "conversation_status": None, "messages": [message_json(message)]}
 
 
-def conversation_status_json(conversation: Conversation) -> dict[str, Any]:
-    claim_ids = conversation.claim_ids
+def conversation_status_json(resolved: ResolvedState) -> dict[str, Any]:
+    claim_ids = resolved.claim_ids
     return {
-        "path": conversation.resource,
-        "status": conversation.status,
-        "substatus": conversation.substatus,
-        "status_date": timestamp(conversation.status_date),
+        "path": resolved.path,
+        "status": resolved.state.status,
+        "substatus": resolved.state.substatus,
+        "status_date": timestamp(resolved.status_date),
         "status_update_allowed": False,
         # Both spellings are live (§3.3, §17.5): emit both so either kind of client works.
         "claim_id": claim_ids[0] if claim_ids else None,
-        "claim_ids": claim_ids or None,
-        "shipping_id": conversation.shipping_id,
+        "claim_ids": claim_ids,
+        "shipping_id": resolved.facts.shipping_id,
     }
 
 
 def conversation_page_json(page: ConversationPage, settings: Settings) -> dict[str, Any]:
     return {
         "paging": {"limit": page.page.limit, "offset": page.page.offset, "total": page.total},
-        "conversation_status": conversation_status_json(page.conversation),
+        "conversation_status": conversation_status_json(page.state),
         "messages": [message_json(m) for m in page.messages],
         "seller_max_message_length": settings.seller_max_message_length,
         "buyer_max_message_length": settings.buyer_max_message_length,
@@ -119,7 +127,7 @@ def sent_message_json(message: Message) -> dict[str, Any]:
     full = message_json(message)
     return {
         "id": message.id,
-        "to": {"user_id": message.to_user_id},
+        "to": full["to"],
         "status": message.status,
         "text": message.text,
         "message_date": full["message_date"],

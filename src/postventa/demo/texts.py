@@ -75,3 +75,21 @@ MATE = [
     (S, "¡Hola! Tu mate de calabaza con bombilla de alpaca ya está listo para retirar."),
     (B, "Buenísimo, paso a buscarlo el sábado a la mañana. ¿Hasta qué hora atienden?"),
 ]
+
+# Cancelled order: the conversation stays visible but nobody can write any more.
+CANCELADO = [
+    (B, "Hola, me equivoqué de talle al comprar la campera. ¿Puedo cancelar la compra?"),
+    (S, "¡Hola! Sí, la cancelamos ahora mismo y el dinero vuelve a tu medio de pago."),
+    (B, "Perfecto, muchas gracias por la rapidez."),
+]
+
+# The seller's second answer carries a phone number: moderated and hidden from the buyer.
+MODERADO = [
+    (B, "Olá! A mochila tem garantia? Se der defeito, com quem eu falo?"),
+    (S, "¡Hola! Sí, tiene 6 meses de garantía de fábrica."),
+    (
+        S,
+        "Para cualquier problema llamame directo al celular 11 4567-8910 así lo resolvemos rápido.",
+    ),
+    (S, "Ante cualquier falla, escribinos por acá y gestionamos el cambio."),
+]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from postventa.actions.state import recompute_user_conversations
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_access_token
 from postventa.services import Services
@@ -24,6 +25,10 @@ AGENT_USER_IDS = {
     "MLB": 3037675074,
     "MLU": 3037204685,
 }
+
+
+def agent_id_for(site_id: str) -> int:
+    return AGENT_USER_IDS.get(site_id, AGENT_USER_IDS["MLU"])
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ async def do_create_user(
 
 async def do_ensure_agent(services: Services, *, site_id: str) -> User:
     """The site's AI agent user (§12), created on first use."""
-    agent_id = AGENT_USER_IDS.get(site_id, AGENT_USER_IDS["MLU"])
+    agent_id = agent_id_for(site_id)
     async with services.db.read() as conn:
         existing = await _get_user(conn, agent_id)
     if existing is not None:
@@ -121,6 +126,7 @@ async def do_set_user_state(
         await require_user(conn, user_id)
         if values:
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+            await recompute_user_conversations(conn, user_id=user_id, now=services.clock.now())
         return await require_user(conn, user_id)
 
 

@@ -19,7 +19,7 @@ async def get_message(services: Services, *, caller: Caller, message_id: str) ->
         raise PostventaError(Code.MESSAGE_ID_NOT_EXISTS)
     async with services.db.read() as conn:
         message = await messages.get_message(conn, message_id)
-    if message is None:
+    if message is None or not message.visible_to(caller.user_id):
         raise PostventaError(Code.MESSAGE_ID_NOT_EXISTS)
     if caller.user_id not in (message.from_user_id, message.to_user_id):
         raise PostventaError(

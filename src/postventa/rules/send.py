@@ -72,11 +72,17 @@ def parse_send_request(raw: bytes) -> SendRequest:
 
 
 def check_parties(
-    request: SendRequest, *, caller_id: int, pack_id: int, conversation: Conversation | None
+    request: SendRequest,
+    *,
+    caller_id: int,
+    pack_id: int,
+    conversation: Conversation | None,
+    agent_id: int | None = None,
 ) -> None:
     """The sender must be the caller and a party of the conversation; the receiver the other one.
 
-    An unknown conversation answers exactly like someone else's, so nobody learns which packs exist.
+    An unknown conversation answers exactly like someone else's, so nobody learns which packs
+    exist. On agent-mediated threads (§12) the seller writes to the site's agent, not the buyer.
     """
     if (
         conversation is None
@@ -86,8 +92,17 @@ def check_parties(
         raise PostventaError(
             Code.SEND_ACCESS_DENIED, user_id=request.from_user_id, resource_id=pack_id
         )
-    if request.to_user_id != conversation.counterpart_of(caller_id):
+    expected = conversation.counterpart_of(caller_id)
+    if agent_id is not None and caller_id == conversation.seller_id:
+        expected = agent_id
+    if request.to_user_id != expected:
         raise PostventaError(Code.RECEIVER_NOT_IN_ORDER, resource_id=pack_id)
+
+
+def check_one_at_a_time(*, last_seller_at: object, last_buyer_at: object) -> None:
+    """Agent threads take one seller message at a time: wait for the agent's answer (§12)."""
+    if last_seller_at is not None and (last_buyer_at is None or last_seller_at >= last_buyer_at):  # type: ignore[operator]
+        raise PostventaError(Code.AGENT_ONE_MESSAGE_AT_A_TIME)
 
 
 def check_attachments(attachments: object) -> None:

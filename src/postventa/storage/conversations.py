@@ -1,14 +1,18 @@
-"""Reading and locking conversations."""
+"""Reading, locking and updating conversations."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation
-from postventa.storage.tables import conversations
+from postventa.storage.tables import conversations, orders, users
+
+_buyer = users.alias("buyer")
+_seller = users.alias("seller")
 
 _COLUMNS = (
     conversations.c.seller_id,
@@ -25,6 +29,16 @@ _COLUMNS = (
     conversations.c.message_count,
     conversations.c.last_message_at,
     conversations.c.created_at,
+    conversations.c.facts,
+    conversations.c.seller_hidden,
+    conversations.c.buyer_hidden,
+    conversations.c.last_buyer_message_at,
+    conversations.c.last_seller_message_at,
+    conversations.c.opened_by,
+    _buyer.c.deactivated.label("buyer_deactivated"),
+    _seller.c.deactivated.label("seller_deactivated"),
+    _buyer.c.restricted.label("buyer_restricted"),
+    _seller.c.restricted.label("seller_restricted"),
 )
 
 
@@ -35,14 +49,80 @@ def _to_conversation(row: Row[*tuple[Any, ...]]) -> Conversation:
 async def get_conversation(
     conn: AsyncConnection, *, seller_id: int, pack_id: int, for_update: bool = False
 ) -> Conversation | None:
-    """One conversation by its key; ``for_update`` takes its row lock (PostgreSQL).
+    """One conversation by its key, with its participants' account states.
 
-    On SQLite the write transaction already holds the database's single write lock.
+    ``for_update`` takes the conversation's row lock (PostgreSQL); on SQLite the write
+    transaction already holds the database's single write lock.
     """
-    query = select(*_COLUMNS).where(
-        conversations.c.seller_id == seller_id, conversations.c.pack_id == pack_id
+    query = (
+        select(*_COLUMNS)
+        .join(_buyer, _buyer.c.id == conversations.c.buyer_id)
+        .join(_seller, _seller.c.id == conversations.c.seller_id)
+        .where(conversations.c.seller_id == seller_id, conversations.c.pack_id == pack_id)
     )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=conversations)
     row = (await conn.execute(query)).first()
     return None if row is None else _to_conversation(row)
+
+
+async def conversation_keys_of_user(conn: AsyncConnection, user_id: int) -> list[tuple[int, int]]:
+    query = select(conversations.c.seller_id, conversations.c.pack_id).where(
+        (conversations.c.seller_id == user_id) | (conversations.c.buyer_id == user_id)
+    )
+    return [(row.seller_id, row.pack_id) for row in await conn.execute(query)]
+
+
+async def order_ids_and_items(
+    conn: AsyncConnection, conversation: Conversation
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Each order's id and items, in the same order as :func:`order_facts`."""
+    query = (
+        select(orders.c.id, orders.c["items"])
+        .where(
+            orders.c.seller_id == conversation.seller_id,
+            orders.c.conversation_pack_id == conversation.pack_id,
+        )
+        .order_by(orders.c.date_created, orders.c.id)
+    )
+    return [(order_id, items or []) for order_id, items in await conn.execute(query)]
+
+
+async def order_facts(conn: AsyncConnection, conversation: Conversation) -> list[dict[str, Any]]:
+    """The JSON facts of every order of the conversation, oldest first."""
+    query = (
+        select(orders.c.facts)
+        .where(
+            orders.c.seller_id == conversation.seller_id,
+            orders.c.conversation_pack_id == conversation.pack_id,
+        )
+        .order_by(orders.c.date_created, orders.c.id)
+    )
+    return [facts or {} for facts in (await conn.execute(query)).scalars()]
+
+
+async def store_state(
+    conn: AsyncConnection,
+    conversation: Conversation,
+    *,
+    status: str,
+    substatus: str | None,
+    status_date: datetime,
+    claim_ids: list[int] | None,
+    shipping_id: int | None,
+) -> None:
+    """Record the state the rules computed at a write, so reads can tell when it changed."""
+    await conn.execute(
+        update(conversations)
+        .where(
+            conversations.c.seller_id == conversation.seller_id,
+            conversations.c.pack_id == conversation.pack_id,
+        )
+        .values(
+            status=status,
+            substatus=substatus,
+            status_date=status_date,
+            claim_ids=claim_ids,
+            shipping_id=shipping_id,
+        )
+    )

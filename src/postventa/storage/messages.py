@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Message
@@ -41,6 +41,7 @@ async def insert_message(conn: AsyncConnection, message: Message) -> None:
             read_at=message.read_at,
             attachments=message.attachments,
             first_message=message.first_message,
+            agent_id=message.agent_id,
         )
     )
 
@@ -53,8 +54,12 @@ async def page_of_conversation(
     limit: int,
     offset: int,
     newest_first: bool,
+    viewer_id: int,
 ) -> list[Message]:
-    """One page in time order, read from ``ix_messages_conversation``."""
+    """One page in time order, read from ``ix_messages_conversation``.
+
+    The other side's rejected messages are skipped: their receiver never sees them (§3.1).
+    """
     order = (
         (messages.c.created_at.desc(), messages.c.id.desc())
         if newest_first
@@ -62,7 +67,11 @@ async def page_of_conversation(
     )
     query = (
         select(*_COLUMNS)
-        .where(messages.c.seller_id == seller_id, messages.c.pack_id == pack_id)
+        .where(
+            messages.c.seller_id == seller_id,
+            messages.c.pack_id == pack_id,
+            or_(messages.c.from_user_id == viewer_id, messages.c.moderation_status != "rejected"),
+        )
         .order_by(*order)
         .limit(limit)
         .offset(offset)

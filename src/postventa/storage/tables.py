@@ -90,6 +90,9 @@ conversations = Table(
     Column("seller_unread", Integer, nullable=False, server_default=text("0")),
     Column("buyer_unread", Integer, nullable=False, server_default=text("0")),
     Column("message_count", Integer, nullable=False, server_default=text("0")),
+    # Rejected messages each side must not see (from the other side), for paging.total.
+    Column("seller_hidden", Integer, nullable=False, server_default=text("0")),
+    Column("buyer_hidden", Integer, nullable=False, server_default=text("0")),
     Column("last_message_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     # What the blocking rules read besides the orders (rules/blocking.py): conversation-level
@@ -132,6 +135,8 @@ orders = Table(
     # Order-side facts the blocking rules read (logistic type, shipment, cancellation...), as
     # a JSON object (OrderFacts), set through the operator API.
     Column("facts", JSON, nullable=True),
+    # What was bought: [{"id", "title", "quantity", "unit_price", "currency_id"}].
+    Column("items", JSON, nullable=True),
     # The conversation this order's messages live in.
     Column("conversation_pack_id", BigInteger, nullable=False),
     ForeignKeyConstraint(
@@ -165,6 +170,8 @@ messages = Table(
     Column("read_at", UTCDateTime, nullable=True),
     Column("attachments", JSON, nullable=True),
     Column("first_message", Boolean, nullable=False, server_default=text("false")),
+    # On agent-mediated threads (§12) the buyer side is shown as this AI agent user.
+    Column("agent_id", BigInteger, nullable=True),
     ForeignKeyConstraint(
         ["seller_id", "pack_id"], ["conversations.seller_id", "conversations.pack_id"]
     ),
@@ -206,3 +213,7 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Feature modules that add tables to this metadata (imported here so that Alembic, the test
+# fixtures and every process see the whole schema).
+from postventa.storage import action_guide_tables as _action_guide_tables  # noqa: E402,F401

@@ -3,7 +3,10 @@
 Design
 ------
 Each conversation row carries one counter per participant (``seller_unread``, ``buyer_unread``):
-the number of messages addressed to that participant whose ``read_at`` is NULL. The counters are
+the number of messages addressed to that participant whose ``read_at`` is NULL and that the
+participant may see (moderation did not reject them: a rejected message is hidden from its
+receiver, and an unread count that includes messages one cannot open confuses integrators,
+§10, §17). The counters are
 changed only here, and always in the same transaction as the message rows they describe:
 
 * a new message adds 1 to the receiver's counter (:func:`count_new_message`);
@@ -39,9 +42,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postventa.model import Conversation, Role, UnreadEntry
 from postventa.storage.tables import conversations, messages
 
+# Rejected messages are hidden from their receiver, so they are never unread for anyone.
+REJECTED = "rejected"
+
 
 def _counter(role: Role):  # type: ignore[no-untyped-def]
     return conversations.c.seller_unread if role is Role.seller else conversations.c.buyer_unread
+
+
+def _hidden(role: Role):  # type: ignore[no-untyped-def]
+    return conversations.c.seller_hidden if role is Role.seller else conversations.c.buyer_hidden
 
 
 def _party(role: Role):  # type: ignore[no-untyped-def]
@@ -49,9 +59,25 @@ def _party(role: Role):  # type: ignore[no-untyped-def]
 
 
 async def count_new_message(
-    conn: AsyncConnection, conversation: Conversation, *, receiver: Role, at: datetime
+    conn: AsyncConnection,
+    conversation: Conversation,
+    *,
+    receiver: Role,
+    at: datetime,
+    opened_by: str,
+    hidden: bool = False,
 ) -> None:
-    counter = _counter(receiver)
+    """Count a new message unread for ``receiver`` and note when each side last wrote.
+
+    A message hidden from the receiver (rejected by moderation) is never unread for them: it
+    counts in their ``…_hidden`` counter instead, which E1 subtracts from ``paging.total``.
+    """
+    counter = _hidden(receiver) if hidden else _counter(receiver)
+    last_sender = (
+        conversations.c.last_seller_message_at
+        if receiver is Role.buyer
+        else conversations.c.last_buyer_message_at
+    )
     await conn.execute(
         update(conversations)
         .where(
@@ -63,6 +89,8 @@ async def count_new_message(
                 counter: counter + 1,
                 conversations.c.message_count: conversations.c.message_count + 1,
                 conversations.c.last_message_at: at,
+                last_sender: at,
+                conversations.c.opened_by: func.coalesce(conversations.c.opened_by, opened_by),
             }
         )
     )
@@ -86,6 +114,7 @@ async def mark_read(
         messages.c.pack_id == conversation.pack_id,
         messages.c.to_user_id == reader_id,
         messages.c.read_at.is_(None),
+        messages.c.moderation_status != REJECTED,
     )
     if message_ids is not None:
         condition = and_(condition, messages.c.id.in_(list(message_ids)))
@@ -147,6 +176,7 @@ async def recount(conn: AsyncConnection, conversation: Conversation) -> dict[Rol
             messages.c.seller_id == conversation.seller_id,
             messages.c.pack_id == conversation.pack_id,
             messages.c.read_at.is_(None),
+            messages.c.moderation_status != REJECTED,
         )
         .group_by(messages.c.to_user_id)
     )
@@ -168,6 +198,7 @@ async def rebuild_counters(conn: AsyncConnection, *, seller_id: int) -> int:
             messages.c.seller_id == conversations.c.seller_id,
             messages.c.pack_id == conversations.c.pack_id,
             messages.c.read_at.is_(None),
+            messages.c.moderation_status != REJECTED,
         )
         .scalar_subquery()
     )

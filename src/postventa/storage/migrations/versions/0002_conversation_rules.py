@@ -43,6 +43,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("topics", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("seller_hidden", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("buyer_hidden", sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
         batch_op.add_column(sa.Column("facts", sa.JSON(), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -60,8 +66,12 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("opened_by", sa.String(length=16), nullable=True))
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("agent_id", sa.BigInteger(), nullable=True))
+
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("facts", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("items", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
@@ -87,10 +97,16 @@ def downgrade() -> None:
         batch_op.drop_column("kind")
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("items")
         batch_op.drop_column("facts")
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("agent_id")
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_column("opened_by")
+        batch_op.drop_column("buyer_hidden")
+        batch_op.drop_column("seller_hidden")
         batch_op.drop_column("last_seller_message_at")
         batch_op.drop_column("last_buyer_message_at")
         batch_op.drop_column("facts")
