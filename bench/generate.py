@@ -6,7 +6,8 @@
 The schema comes from the project's own migrations. Rows are bulk loaded: ``COPY`` (asyncpg's
 ``copy_records_to_table``) on PostgreSQL, with the secondary indexes and foreign keys of the loaded
 tables dropped during the load and rebuilt after it; ``executemany`` in large transactions on
-SQLite. The data is deterministic for a given ``--seed``.
+SQLite. The data is deterministic for a given ``--seed``, with timestamps relative to the hour it
+is generated in.
 
 The distribution is skewed on purpose (see ``SCALES``): a few big sellers with tens of thousands of
 short conversations (and a handful of very long threads, for deep offsets), and many small sellers
