@@ -17,6 +17,8 @@ ROUTES = {
     ("post", "/messages/packs/{pack_id}/sellers/{seller_id}"),
     ("put", "/messages/mark_as_read/{message_ids}"),
     ("get", "/messages/{message_id}"),
+    ("get", "/missed_feeds"),
+    ("get", "/myfeeds"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
 from postventa.model import Caller, Message, Role
+from postventa.notifications import outbox
 from postventa.rules import send as send_rules
 from postventa.rules import text as text_rules
 from postventa.services import Services
@@ -67,4 +68,13 @@ async def do_send_message(
         await messages.insert_message(conn, message)
         receiver = Role.buyer if sender_role is Role.seller else Role.seller
         await unread.count_new_message(conn, conversation, receiver=receiver, at=now)
+        # The recipient's applications hear about it (§13.2), committed with the message.
+        await outbox.notify(
+            conn,
+            seller_id=message.seller_id,
+            user_id=message.to_user_id,
+            action="created",
+            resources=[message.id],
+            at=now,
+        )
     return message

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.demo import texts
 from postventa.ids import new_message_id
+from postventa.notifications.signing import application_secret
 from postventa.services import Services
 from postventa.storage import messages as message_store
 from postventa.storage.tables import (
@@ -26,6 +27,8 @@ from postventa.storage.unread import rebuild_counters
 
 SITE_ID = "MLA"
 APP_ID = 5503910054141466
+# Where the demo application's notifications go: `postventa receive --port 9000` (README).
+CALLBACK_URL = "http://127.0.0.1:9000/notifications"
 EPOCH = datetime(2026, 10, 20, 13, 0, tzinfo=UTC)
 # Demo tokens never expire on their own: the sandbox clock may be moved far ahead.
 TOKEN_EXPIRY = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -112,7 +115,12 @@ async def load(services: Services) -> bool:
         )
         await conn.execute(
             insert(applications).values(
-                id=APP_ID, owner_user_id=SELLER.id, name="Postventa demo", created_at=EPOCH
+                id=APP_ID,
+                owner_user_id=SELLER.id,
+                name="Postventa demo",
+                created_at=EPOCH,
+                callback_url=CALLBACK_URL,
+                topics=["messages"],
             )
         )
         for user in USERS:
@@ -237,4 +245,11 @@ async def describe(services: Services) -> dict[str, Any]:
             for u in USERS
         },
         "packs": packs,
+        "notifications": {
+            "callback_url": CALLBACK_URL,
+            "topics": ["messages"],
+            "webhook_secret": application_secret(
+                services.settings.effective_webhook_master_secret(), APP_ID
+            ),
+        },
     }

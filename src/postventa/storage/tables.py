@@ -206,3 +206,6 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Tables declared in other modules register on the same metadata (Alembic, test fixtures).
+from postventa.storage import notification_tables  # noqa: E402, F401
