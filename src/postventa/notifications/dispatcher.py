@@ -194,15 +194,12 @@ class Dispatcher:
             if not rows:
                 return []
             app_ids = {row.application_id for row in rows}
-            urls = dict(
-                (
-                    await conn.execute(
-                        select(applications.c.id, applications.c.callback_url).where(
-                            applications.c.id.in_(app_ids)
-                        )
-                    )
-                ).tuples()
+            found = await conn.execute(
+                select(applications.c.id, applications.c.callback_url).where(
+                    applications.c.id.in_(app_ids)
+                )
             )
+            urls: dict[int, str | None] = {row.id: row.callback_url for row in found}
         claimed = [
             Claimed(
                 id=row.id,
@@ -297,7 +294,7 @@ class Dispatcher:
             values.update(status=status, delivered_at=now)
         else:
             retry_at = next_attempt_at(window_attempts, now, self.rng, self.policy)
-            if retry_at is None or retry_at > claimed.window_start + self.policy.window:
+            if retry_at is None:
                 status = "missed"
                 values.update(status=status, missed_at=now)
             else:
