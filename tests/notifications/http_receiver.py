@@ -8,6 +8,7 @@ speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) for httpx.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import time
@@ -38,7 +39,8 @@ class Receiver:
     arrivals: list[Arrival] = field(default_factory=list)
     url: str = ""
     _server: asyncio.Server | None = None
-    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    _handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = field(default_factory=dict)
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
     _new: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> Receiver:
@@ -50,8 +52,10 @@ class Receiver:
     async def stop(self) -> None:
         assert self._server is not None
         self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
+        # Ending connections (not cancelling handlers) lets every handler return normally.
+        self._closing.set()
+        for writer in self._handlers.values():
+            writer.transport.abort()
         await asyncio.gather(*self._handlers, return_exceptions=True)
         await self._server.wait_closed()
 
@@ -63,10 +67,17 @@ class Receiver:
                 await self._new.wait()
         return self.arrivals
 
+    async def next_arrival(self, within: float = 1) -> None:
+        """Wait for the next request, at most ``within`` seconds (returns either way)."""
+        self._new.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._new.wait()
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._handlers.add(task)
+        self._handlers[task] = writer
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -84,7 +95,8 @@ class Receiver:
                     writer.transport.abort()
                     return
                 if self.mode == "hang":
-                    await asyncio.Event().wait()  # until the receiver stops
+                    await self._closing.wait()
+                    return
                 if self.mode == "slow":
                     await asyncio.sleep(self.delay)
                 answer = b'{"ok":true}'
@@ -96,5 +108,5 @@ class Receiver:
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
-            self._handlers.discard(task)
+            self._handlers.pop(task, None)
             writer.close()
