@@ -51,7 +51,7 @@ def _free_port() -> int:
         return port
 
 
-Start = Callable[[], "tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], str]"]
+Start = Callable[..., "tuple[subprocess.Popen[bytes], subprocess.Popen[bytes] | None, str]"]
 
 
 @pytest.fixture
@@ -60,7 +60,9 @@ async def processes(database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
     started: list[subprocess.Popen[bytes]] = []
     env = _env(database_url)
 
-    def start() -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], str]:
+    def start(
+        with_worker: bool = True,
+    ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes] | None, str]:
         port = _free_port()
         with (tmp_path / f"processes-{len(started)}.log").open("ab") as log:
             serve = subprocess.Popen(
@@ -69,8 +71,10 @@ async def processes(database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-            worker = subprocess.Popen([POSTVENTA, "worker"], env=env, stdout=log, stderr=log)
-        started.extend([serve, worker])
+            worker = None
+            if with_worker:
+                worker = subprocess.Popen([POSTVENTA, "worker"], env=env, stdout=log, stderr=log)
+        started.extend(p for p in (serve, worker) if p is not None)
         return serve, worker, f"http://127.0.0.1:{port}"
 
     yield start
@@ -108,6 +112,7 @@ async def test_sigkill_mid_burst_loses_no_message_and_no_notification(
     try:
         await point_application_at_url(db, demo, receiver.url)
         serve, worker, base = processes()
+        assert worker is not None
         await _until_ready(base, serve)
 
         accepted = await _burst_then_kill(base, demo, serve, worker)
@@ -132,6 +137,37 @@ async def test_sigkill_mid_burst_loses_no_message_and_no_notification(
         assert set(accepted) <= {row.resource for row in rows}
     finally:
         await db.dispose()
+
+
+@pytest.mark.slow
+async def test_serve_alone_delivers_notifications(
+    database_url: str, processes: Start, receiver: Receiver
+) -> None:
+    demo_out = await asyncio.to_thread(
+        subprocess.run,
+        [POSTVENTA, "demo", "--json"],
+        env=_env(database_url),
+        capture_output=True,
+        check=True,
+    )
+    demo: dict[str, Any] = json.loads(demo_out.stdout)
+    db = Database(database_url, pool_size=1)
+    try:
+        await point_application_at_url(db, demo, receiver.url)
+    finally:
+        await db.dispose()
+    serve, _, base = processes(with_worker=False)
+    await _until_ready(base, serve)
+    seller, buyer = demo["users"]["seller"], demo["users"]["buyer"]
+    pack = demo["packs"][0]
+    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+        sent = await http.post(
+            f"/messages/packs/{pack['pack_id']}/sellers/{pack['seller_id']}",
+            headers={"Authorization": f"Bearer {seller['access_token']}"},
+            json={"from": {"user_id": seller["id"]}, "to": {"user_id": buyer["id"]}, "text": "Hi"},
+        )
+    (arrival,) = await receiver.wait_for(1)
+    assert arrival.json["resource"] == sent.json()["id"]
 
 
 async def point_application_at_url(db: Database, demo: dict[str, Any], url: str) -> None:
