@@ -98,7 +98,8 @@ class Receiver:
                     await self._closing.wait()
                     return
                 if self.mode == "slow":
-                    await asyncio.sleep(self.delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._closing.wait(), self.delay)
                 answer = b'{"ok":true}'
                 writer.write(
                     b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\n"
