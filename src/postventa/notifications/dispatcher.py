@@ -44,7 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, literal_column, or_, select, update
 
 from postventa.config import Settings
 from postventa.notifications import signing
@@ -157,7 +157,9 @@ class Dispatcher:
         due = (
             select(notifications.c.id)
             .where(
-                notifications.c.status == "pending",
+                # A literal, not a bound parameter: PostgreSQL's generic plans for prepared
+                # statements (asyncpg) can then still use ix_notifications_due's predicate.
+                notifications.c.status == literal_column("'pending'"),
                 notifications.c.next_attempt_at <= now,
                 or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until <= now),
             )
