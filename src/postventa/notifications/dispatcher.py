@@ -12,10 +12,11 @@ Design
   semaphore caps concurrent requests to one callback host, and the claim skips applications whose
   host is saturated, so a slow or dead receiver never holds up the others (no head-of-line
   blocking). Every request is bounded by ``notification_timeout_ms`` (500 ms, §13.4) in all.
-* **Record.** One write transaction per attempt: the row's outcome (``delivered``; ``pending``
-  with the next time from :func:`next_attempt_at`; or ``missed`` when the window's attempts are
-  spent), guarded by the claim token, plus an attempt row with the request and response. A
-  delivered ``created`` notification sets the message's ``notified_at``.
+* **Record.** Each attempt's outcome (``delivered``; ``pending`` with the next time from
+  :func:`next_attempt_at`; or ``missed`` when the attempts are spent), guarded by the claim
+  token, plus an attempt row with the request and response. A delivered ``created`` notification
+  sets the message's ``notified_at``. One recorder task per dispatcher writes outcomes in batches
+  (whatever queued up during the previous commit), so commits do not grow with deliveries.
 
 At-least-once: a row leaves ``pending`` only after an answer was recorded. A dispatcher that
 dies mid-delivery leaves its rows claimed until their lease expires; then another dispatcher sends
@@ -38,13 +39,14 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, insert, literal_column, or_, select, update
+from sqlalchemy import bindparam, delete, insert, literal_column, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.config import Settings
 from postventa.notifications import signing
@@ -107,6 +109,76 @@ class Claimed:
     callback_url: str | None
 
 
+@dataclass
+class _Result:
+    """One attempt's outcome on its way to the database."""
+
+    claimed: Claimed
+    attempt: int
+    sent: datetime
+    now: datetime
+    values: dict[str, Any]
+    status: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+async def _write_results(conn: AsyncConnection, batch: list[_Result]) -> None:
+    """One guarded UPDATE per row (its rowcount says whether the lease still held), then the
+    attempt rows and the ``notified_at`` dates as two ``executemany`` statements."""
+    kept: list[_Result] = []
+    for result in batch:
+        claimed = result.claimed
+        written = await conn.execute(
+            update(notifications)
+            .where(
+                notifications.c.id == claimed.id,
+                notifications.c.claim_token == claimed.claim_token,
+            )
+            .values(result.values)
+        )
+        if written.rowcount == 1:
+            kept.append(result)
+        else:
+            # The lease ran out and another dispatcher owns the row now: its record wins.
+            log.warning("notification %s: lease lost before recording", claimed.id)
+    if kept:
+        await conn.execute(
+            insert(notification_attempts),
+            [
+                {
+                    "notification_id": r.claimed.id,
+                    "attempt": r.attempt,
+                    "seller_id": r.claimed.seller_id,
+                    "at": r.sent,
+                    "request": r.request,
+                    "response": r.response,
+                    "outcome": r.status,
+                }
+                for r in kept
+            ],
+        )
+    notified = [
+        {"m_id": r.claimed.resource, "m_seller": r.claimed.seller_id, "m_at": r.now}
+        for r in kept
+        if r.status == "delivered" and r.claimed.action == "created"
+    ]
+    if notified:
+        await conn.execute(
+            update(messages)
+            .where(
+                messages.c.id == bindparam("m_id"),
+                messages.c.seller_id == bindparam("m_seller"),
+                messages.c.notified_at.is_(None),
+            )
+            .values(notified_at=bindparam("m_at")),
+            notified,
+        )
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # delivered | pending | missed
@@ -144,8 +216,14 @@ class Dispatcher:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._host_busy: dict[str, int] = defaultdict(int)
         self._app_host: dict[int, str] = {}
+        self._results: asyncio.Queue[_Result] = asyncio.Queue()
+        self._recorder: asyncio.Task[None] | None = None
 
     async def aclose(self) -> None:
+        if self._recorder is not None:
+            self._recorder.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._recorder
         await self._client.aclose()
 
     # --- claiming ---------------------------------------------------------------------------
@@ -302,41 +380,36 @@ class Dispatcher:
             else:
                 status = "pending"
                 values.update(next_attempt_at=retry_at)
-        async with self.services.db.write() as conn:
-            result = await conn.execute(
-                update(notifications)
-                .where(
-                    notifications.c.id == claimed.id,
-                    notifications.c.claim_token == claimed.claim_token,
-                )
-                .values(values)
-            )
-            if result.rowcount != 1:
-                # The lease ran out and another dispatcher owns the row now: its record wins.
-                log.warning("notification %s: lease lost before recording", claimed.id)
-                return Outcome(status, request, response)
-            await conn.execute(
-                insert(notification_attempts).values(
-                    notification_id=claimed.id,
-                    attempt=attempt,
-                    seller_id=claimed.seller_id,
-                    at=sent,
-                    request=request,
-                    response=response,
-                    outcome=status,
-                )
-            )
-            if status == "delivered" and claimed.action == "created":
-                await conn.execute(
-                    update(messages)
-                    .where(
-                        messages.c.id == claimed.resource,
-                        messages.c.seller_id == claimed.seller_id,
-                        messages.c.notified_at.is_(None),
-                    )
-                    .values(notified_at=now)
-                )
+        await self._recorded(
+            _Result(claimed, attempt, sent, now, values, status, request, response)
+        )
         return Outcome(status, request, response)
+
+    async def _recorded(self, result: _Result) -> None:
+        """Hand ``result`` to the recorder task and wait until its transaction committed."""
+        self._results.put_nowait(result)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_batches())
+        await result.done
+
+    async def _record_batches(self) -> None:
+        """Write results in batches: everything that queued up during the last commit goes into
+        the next transaction, so a busy dispatcher commits far less often than it delivers."""
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty() and len(batch) < 500:
+                batch.append(self._results.get_nowait())
+            try:
+                async with self.services.db.write() as conn:
+                    await _write_results(conn, batch)
+            except Exception as exc:
+                for result in batch:
+                    if not result.done.done():
+                        result.done.set_exception(exc)
+                continue
+            for result in batch:
+                if not result.done.done():
+                    result.done.set_result(None)
 
     # --- loops ------------------------------------------------------------------------------
 
