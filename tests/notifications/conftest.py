@@ -39,11 +39,17 @@ async def receiver(make_receiver: MakeReceiver) -> Receiver:
 
 @pytest.fixture
 async def make_dispatcher(services: Services) -> AsyncIterator[MakeDispatcher]:
-    """``make_dispatcher(notification_timeout_ms=200)``: a Dispatcher with setting overrides."""
+    """``make_dispatcher(notification_timeout_ms=200)``: a Dispatcher with setting overrides.
+
+    The timeout defaults to 5 s here so that a busy test machine never turns a test's healthy
+    receiver into a timeout; tests about timeouts set their own.
+    """
     made: list[Dispatcher] = []
 
     def make(services: Services = services, **overrides: Any) -> Dispatcher:
-        settings = services.settings.model_copy(update=overrides)
+        settings = services.settings.model_copy(
+            update={"notification_timeout_ms": 5000, **overrides}
+        )
         dispatcher = Dispatcher(dataclasses.replace(services, settings=settings))
         made.append(dispatcher)
         return dispatcher
