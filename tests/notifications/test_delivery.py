@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from postventa.clock import FakeClock
 from postventa.config import DEMO_OPERATOR_KEY
 from postventa.notifications import signing
+from postventa.notifications.dispatcher import purge
 from postventa.services import Services
-from postventa.storage.notification_tables import notifications
+from postventa.storage.notification_tables import notification_attempts, notifications
 from tests.conftest import bearer
 from tests.notifications.conftest import MakeDispatcher, MakeReceiver, point_application_at
 from tests.notifications.http_receiver import Receiver
@@ -447,3 +448,25 @@ async def test_the_inspector_lists_attempts_and_redelivery_keeps_the_delivery_id
     assert [n["id"] for n in delivered["notifications"]] == [item["id"]]
     unknown = await client.post("/_postventa/notifications/nope/redeliver", headers=OPERATOR)
     assert unknown.status_code == 404
+
+
+async def test_the_dispatcher_forgets_finished_notifications_after_two_days(
+    client: httpx.AsyncClient,
+    services: Services,
+    demo_to: dict[str, Any],
+    clock: FakeClock,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await _send(client, demo_to)
+    await make_dispatcher().run_once()
+    clock.advance(timedelta(days=2))
+    await _send(client, demo_to)  # still pending: never purged, whatever its age
+
+    assert await purge(services) == 0  # exactly 2 days old is still kept
+    clock.advance(timedelta(milliseconds=1))
+    assert await purge(services) == 1
+
+    async with services.db.read() as conn:
+        left = (await conn.execute(select(notifications.c.status))).scalars().all()
+        attempts = await conn.scalar(select(func.count()).select_from(notification_attempts))
+    assert (left, attempts) == (["pending"], 0)
