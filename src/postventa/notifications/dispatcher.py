@@ -45,7 +45,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import bindparam, delete, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.config import Settings
@@ -53,7 +63,11 @@ from postventa.notifications import signing
 from postventa.notifications.outbox import delivery_body
 from postventa.operator.clock import sync_clock
 from postventa.services import Services
-from postventa.storage.notification_tables import notification_attempts, notifications
+from postventa.storage.notification_tables import (
+    application_webhook_health,
+    notification_attempts,
+    notifications,
+)
 from postventa.storage.tables import applications, messages
 
 log = logging.getLogger(__name__)
@@ -161,6 +175,7 @@ async def _write_results(conn: AsyncConnection, batch: list[_Result]) -> None:
                 for r in kept
             ],
         )
+    await _track_failures(conn, kept)
     notified = [
         {"m_id": r.claimed.resource, "m_seller": r.claimed.seller_id, "m_at": r.now}
         for r in kept
@@ -176,6 +191,39 @@ async def _write_results(conn: AsyncConnection, batch: list[_Result]) -> None:
             )
             .values(notified_at=bindparam("m_at")),
             notified,
+        )
+
+
+async def _track_failures(conn: AsyncConnection, batch: list[_Result]) -> None:
+    """Count attempts in a row without a 200 in time, per application; deactivate the topics of
+    an application that opted in (``deactivate_after``) when the count reaches it (§13.4)."""
+    runs: dict[int, tuple[bool, int]] = {}  # app -> (a delivery in this batch, failures since)
+    for result in batch:
+        delivered, failures = runs.get(result.claimed.application_id, (False, 0))
+        runs[result.claimed.application_id] = (
+            (True, 0) if result.status == "delivered" else (delivered, failures + 1)
+        )
+    health = application_webhook_health.c
+    for app_id, (delivered, failures) in runs.items():
+        count = failures if delivered else health.consecutive_failures + failures
+        now = batch[-1].now
+        await conn.execute(
+            update(application_webhook_health)
+            .where(health.application_id == app_id)
+            .values(
+                consecutive_failures=count,
+                deactivated_at=case(
+                    (
+                        and_(
+                            health.deactivated_at.is_(None),
+                            health.deactivate_after.is_not(None),
+                            count >= health.deactivate_after,
+                        ),
+                        now,
+                    ),
+                    else_=health.deactivated_at,
+                ),
+            )
         )
 
 

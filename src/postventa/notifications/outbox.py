@@ -9,7 +9,8 @@ Who is notified (docs/compatibility.md, "Notifications"): every application that
 
 * has a callback URL and the topic ``messages`` among its topics, and
 * the user has authorised, i.e. holds an access token of (expired or not: an authorisation
-  outlives the 6-hour tokens it produces, as ML's refresh tokens do).
+  outlives the 6-hour tokens it produces, as ML's refresh tokens do), and
+* whose topics are not deactivated (the optional §13.4 fall-back, ``application_webhook_health``).
 
 The payload is serialised here, once, so a payload that cannot be serialised fails inside the
 action. Each attempt only appends ``attempts`` and ``sent`` (:func:`delivery_body`).
@@ -27,7 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.api.serializers import timestamp
-from postventa.storage.notification_tables import notifications
+from postventa.storage.notification_tables import application_webhook_health, notifications
 from postventa.storage.tables import access_tokens, applications
 
 TOPIC_MESSAGES = "messages"
@@ -41,6 +42,12 @@ async def subscribed_applications(conn: AsyncConnection, *, user_id: int, topic:
             applications.c.callback_url.is_not(None),
             applications.c.id.in_(
                 select(access_tokens.c.application_id).where(access_tokens.c.user_id == user_id)
+            ),
+            # Topics deactivated after slow answers (§13.4): nothing is kept for that period.
+            applications.c.id.not_in(
+                select(application_webhook_health.c.application_id).where(
+                    application_webhook_health.c.deactivated_at.is_not(None)
+                )
             ),
         )
         .order_by(applications.c.id)

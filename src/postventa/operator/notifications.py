@@ -1,10 +1,11 @@
-"""Operator API for notifications: the delivery inspector, redelivery, webhook secrets."""
+"""Operator API for notifications: inspector, redelivery, webhook secrets, the §13.4 fall-back."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -12,7 +13,7 @@ from postventa.api.deps import ServicesDep
 from postventa.api.responses import OrjsonResponse
 from postventa.api.serializers import timestamp
 from postventa.errors import Code, PostventaError
-from postventa.notifications import feeds, signing
+from postventa.notifications import feeds, health, signing
 from postventa.operator.deps import OperatorDep
 from postventa.storage.tables import applications
 
@@ -70,3 +71,47 @@ async def webhook_secret(services: ServicesDep, application_id: int) -> Response
             "scheme": "t=<unix seconds>,v1=hex(HMAC-SHA256(secret, '<t>.<body>'))",
         }
     )
+
+
+class WebhookPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deactivate_after: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Deactivate the topics after this many attempts in a row without a 200 in "
+        "time (§13.4); null turns the fall-back off.",
+    )
+
+
+def _health_json(state: dict[str, Any]) -> dict[str, Any]:
+    return state | {"deactivated_at": timestamp(state["deactivated_at"])}
+
+
+@router.get("/applications/{application_id}/webhook", summary="Webhook fall-back state (§13.4)")
+async def webhook_state(services: ServicesDep, application_id: int) -> Response:
+    state = await health.get_health(services, application_id=application_id)
+    return OrjsonResponse(_health_json(state))
+
+
+@router.put(
+    "/applications/{application_id}/webhook",
+    summary="Opt in to (or out of) deactivation after repeated failures",
+)
+async def set_webhook_policy(
+    services: ServicesDep, application_id: int, body: WebhookPolicyIn
+) -> Response:
+    state = await health.do_set_policy(
+        services, application_id=application_id, deactivate_after=body.deactivate_after
+    )
+    return OrjsonResponse(_health_json(state))
+
+
+@router.post(
+    "/applications/{application_id}/webhook/resubscribe",
+    summary="Re-activate the topics of a deactivated application",
+)
+async def resubscribe(services: ServicesDep, application_id: int) -> Response:
+    state = await health.do_resubscribe(services, application_id=application_id)
+    return OrjsonResponse(_health_json(state))

@@ -89,3 +89,16 @@ notification_attempts = Table(
     Column("outcome", String(16), nullable=False),
     ForeignKeyConstraint(["notification_id"], ["notifications.id"], ondelete="CASCADE"),
 )
+
+# Optional per-application fall-back of §13.4: after ``deactivate_after`` attempts in a row
+# without a 200 in time (slow, failing or unreachable), the application's topics are
+# deactivated (``deactivated_at``) and nothing new is queued for it until the operator API
+# re-subscribes it. Only applications that opted in have a row; the policy is off for others.
+application_webhook_health = Table(
+    "application_webhook_health",
+    metadata,
+    Column("application_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("deactivate_after", Integer, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    Column("deactivated_at", UTCDateTime, nullable=True),
+)
