@@ -71,11 +71,11 @@ async def test_statement_counts_do_not_grow_with_the_data(
     with _statements(services) as seen:
         await client.get(f"{path}?mark_as_read=false&limit=20", headers=bearer(seller))
     assert len(seen) == 4, seen
-    # token + locked conversation + orders + mark rows + counter + page
+    # token + locked conversation + orders + mark rows + counter + subscribers + outbox + page
     with _statements(services) as seen:
         await client.get(f"{path}?limit=20", headers=bearer(seller))
-    assert len(seen) == 6, seen
-    # token + locked conversation + orders + insert + counter (the state did not change)
+    assert len(seen) == 8, seen
+    # token + locked conversation + orders + insert + counter + subscribers + outbox
     with _statements(services) as seen:
         await client.post(
             path,
@@ -86,4 +86,4 @@ async def test_statement_counts_do_not_grow_with_the_data(
                 "text": "Hola",
             },
         )
-    assert len(seen) == 5, seen
+    assert len(seen) == 7, seen
