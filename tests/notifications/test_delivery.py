@@ -182,6 +182,24 @@ async def test_a_refused_send_writes_no_notification(
     assert await _outbox_size(services) == 0
 
 
+async def test_a_rejected_message_announces_nothing_to_its_hidden_recipient(
+    client: httpx.AsyncClient, services: Services, demo_to: dict[str, Any]
+) -> None:
+    seller, buyer = demo_to["users"]["seller"], demo_to["users"]["buyer"]
+    pack = demo_to["packs"][0]
+    sent = await client.post(
+        f"/messages/packs/{pack['pack_id']}/sellers/{pack['seller_id']}",
+        headers=bearer(seller),
+        json={
+            "from": {"user_id": seller["id"]},
+            "to": {"user_id": buyer["id"]},
+            "text": "Llamame al celular 11 5555-1234",
+        },
+    )
+    assert sent.json()["message_moderation"]["status"] == "rejected"
+    assert await _outbox_size(services) == 0
+
+
 async def test_only_applications_with_a_callback_and_the_topic_are_notified(
     client: httpx.AsyncClient, services: Services, demo: dict[str, Any]
 ) -> None:
