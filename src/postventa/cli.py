@@ -1,8 +1,10 @@
-"""The ``postventa`` command: serve, migrate, demo."""
+"""The ``postventa`` command: serve, worker, receive, migrate, demo."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from typing import Annotated, Any
 
 import orjson
@@ -27,11 +29,17 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
+    dispatcher: Annotated[
+        bool, typer.Option(help="Deliver notifications from each server process too.")
+    ] = True,
 ) -> None:
-    """Serve the API (uvicorn, uvloop, httptools)."""
+    """Serve the API (uvicorn, uvloop, httptools), with a notification dispatcher per process."""
     settings = Settings()
     if migrate:
         upgrade(settings.database_url)
+    if not dispatcher:
+        # Read by Settings() in each server process (workers are child processes).
+        os.environ["POSTVENTA_DISPATCHER_IN_SERVER"] = "false"
     uvicorn.run(
         "postventa.api.app:create_app",
         factory=True,
@@ -43,6 +51,65 @@ def serve(
         proxy_headers=False,
         server_header=False,
         access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    migrate: Annotated[bool, typer.Option(help="Apply migrations before starting.")] = False,
+) -> None:
+    """Deliver notifications until SIGINT/SIGTERM (run as many as you like: SKIP LOCKED)."""
+    settings = Settings()
+    if migrate:
+        upgrade(settings.database_url)
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from postventa.notifications.dispatcher import Dispatcher
+
+    services = Services.from_settings(settings)
+    dispatcher = Dispatcher(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    typer.echo("postventa worker: delivering notifications", err=True)
+    try:
+        await dispatcher.run(stop)
+    finally:
+        await dispatcher.aclose()
+        await services.db.dispose()
+
+
+@app.command()
+def receive(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 9000,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    secret: Annotated[
+        str | None,
+        typer.Option(help="The application's webhook secret (default: derived from settings)."),
+    ] = None,
+    status: Annotated[int, typer.Option(help="HTTP status to answer with.")] = 200,
+) -> None:
+    """A webhook receiver: prints each notification and verifies its X-Postventa-Signature."""
+    from postventa.notifications.receiver import receiver_app
+
+    master: str | None = None
+    if secret is None:
+        master = Settings().effective_webhook_master_secret()
+
+    def out(line: str) -> None:
+        typer.echo(line)
+
+    typer.echo(f"listening on http://{host}:{port}/ (answering {status})", err=True)
+    uvicorn.run(
+        receiver_app(out, secret=secret, master_secret=master, status=status),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
     )
 
 

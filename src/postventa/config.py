@@ -24,6 +24,8 @@ class Mode(StrEnum):
 
 
 DEMO_OPERATOR_KEY = "pv-operator-sandbox-key"
+# Sandbox-only master secret the webhook secrets derive from (notifications/signing.py).
+DEMO_WEBHOOK_MASTER_SECRET = "pv-webhook-sandbox-master-secret"
 
 
 class Settings(BaseSettings):
@@ -54,6 +56,24 @@ class Settings(BaseSettings):
     action_guide_rate_limit_per_minute: int = Field(default=500, ge=1)
     # Lifetime of access tokens issued through the operator API (§14.1: 6 hours).
     token_lifetime_seconds: int = Field(default=21600, ge=60)
+    # --- notifications (§13; notifications/ package docstring) ---
+    # A 200 within this many milliseconds is a delivery; anything else is retried (§13.4).
+    notification_timeout_ms: int = Field(default=500, ge=1)
+    # Attempts in all, spread with exponential backoff and jitter over the retry window (§13.4).
+    notification_max_attempts: int = Field(default=8, ge=1, le=100)
+    notification_retry_window_seconds: float = Field(default=3600, gt=0)
+    # Missed notifications stay in GET /missed_feeds this long (§13.5: 2 days).
+    missed_feed_retention_seconds: int = Field(default=2 * 86400, ge=1)
+    # How long a claimed notification is reserved for the dispatcher that claimed it.
+    notification_lease_seconds: float = Field(default=30, gt=0)
+    dispatcher_poll_ms: int = Field(default=200, ge=1)
+    dispatcher_batch_size: int = Field(default=100, ge=1)
+    dispatcher_per_host_limit: int = Field(default=16, ge=1)
+    # `postventa serve` runs a dispatcher in each server process unless this is false.
+    dispatcher_in_server: bool = True
+    # Webhook secrets are HMAC(master, application id), never stored. Sandbox mode falls back to
+    # a well-known master secret; production mode refuses to sign without one.
+    webhook_master_secret: str | None = None
 
     def effective_operator_key(self) -> str:
         if self.operator_key:
@@ -61,3 +81,10 @@ class Settings(BaseSettings):
         if self.mode is Mode.production:
             raise ValueError("POSTVENTA_OPERATOR_KEY must be set in production mode")
         return DEMO_OPERATOR_KEY
+
+    def effective_webhook_master_secret(self) -> str:
+        if self.webhook_master_secret:
+            return self.webhook_master_secret
+        if self.mode is Mode.production:
+            raise ValueError("POSTVENTA_WEBHOOK_MASTER_SECRET must be set in production mode")
+        return DEMO_WEBHOOK_MASTER_SECRET

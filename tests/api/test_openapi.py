@@ -20,6 +20,8 @@ ROUTES = {
     ("get", "/messages/action_guide/packs/{pack_id}"),
     ("get", "/messages/action_guide/packs/{pack_id}/caps_available"),
     ("post", "/messages/action_guide/packs/{pack_id}/option"),
+    ("get", "/missed_feeds"),
+    ("get", "/myfeeds"),
 }
 
 

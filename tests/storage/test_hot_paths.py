@@ -72,11 +72,12 @@ async def test_statement_counts_do_not_grow_with_the_data(
     with _statements(services) as seen:
         await client.get(f"{path}?mark_as_read=false&limit=20", headers=bearer(seller))
     assert len(seen) == 3, seen
-    # locked conversation + orders + mark rows + counter + page
+    # locked conversation + orders + mark rows + counter + subscribers + outbox + page
     with _statements(services) as seen:
         await client.get(f"{path}?limit=20", headers=bearer(seller))
-    assert len(seen) == 5, seen
+    assert len(seen) == 7, seen
     # token (the buyer's first use) + locked conversation + orders + insert + counter
+    # + subscribers + outbox
     with _statements(services) as seen:
         await client.post(
             path,
@@ -87,4 +88,4 @@ async def test_statement_counts_do_not_grow_with_the_data(
                 "text": "Hola",
             },
         )
-    assert len(seen) == 5, seen
+    assert len(seen) == 7, seen

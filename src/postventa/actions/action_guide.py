@@ -27,6 +27,7 @@ from postventa.actions.state import load_facts, record_state, resolve
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
 from postventa.model import Caller, Conversation, Message, Role
+from postventa.notifications import outbox
 from postventa.rules import action_guide as rules
 from postventa.rules import moderation
 from postventa.rules.blocking import BlockingFacts, ResolvedState
@@ -199,4 +200,14 @@ async def _send_option(
     )
     written = replace(facts, last_message_at=now, opened_by=facts.opened_by or "action_guide")
     await record_state(conn, conversation, written, now=now, before=guide.resolved.state)
+    if verdict.moderation_status != "rejected":
+        # Like a plain send: the buyer's applications hear about it, committed with the message.
+        await outbox.notify(
+            conn,
+            seller_id=message.seller_id,
+            user_id=message.to_user_id,
+            action="created",
+            resources=[message.id],
+            at=now,
+        )
     return message

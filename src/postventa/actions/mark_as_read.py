@@ -5,6 +5,7 @@ from __future__ import annotations
 from postventa.errors import Code, PostventaError
 from postventa.ids import is_message_id
 from postventa.model import Caller, MarkReadResult
+from postventa.notifications import outbox
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
 
@@ -54,6 +55,15 @@ async def do_mark_messages_read(
             reader_role=role,
             at=services.clock.now(),
             message_ids=ids,
+        )
+        # Only messages that really changed notify their sender (§13.2 ``read``).
+        await outbox.notify(
+            conn,
+            seller_id=seller_id,
+            user_id=conversation.counterpart_of(caller.user_id),
+            action="read",
+            resources=changed,
+            at=services.clock.now(),
         )
         updated = await messages.get_messages(conn, ids)
     order = {message_id: i for i, message_id in enumerate(ids)}

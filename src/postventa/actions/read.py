@@ -12,6 +12,7 @@ from __future__ import annotations
 from postventa.actions.state import resolve_state
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller, ConversationPage, Page
+from postventa.notifications import outbox
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
 
@@ -42,6 +43,15 @@ async def do_read_conversation(
                 conversation,
                 reader_id=caller.user_id,
                 reader_role=role,
+                at=services.clock.now(),
+            )
+            # The sender of what changed hears about it (§13.2 ``read``), in this transaction.
+            await outbox.notify(
+                conn,
+                seller_id=seller_id,
+                user_id=conversation.counterpart_of(caller.user_id),
+                action="read",
+                resources=marked,
                 at=services.clock.now(),
             )
         rows = []

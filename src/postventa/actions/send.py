@@ -8,6 +8,7 @@ from postventa.actions.state import load_facts, record_state, resolve
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
 from postventa.model import Caller, Message, Role
+from postventa.notifications import outbox
 from postventa.operator.users import agent_id_for
 from postventa.rules import blocking
 from postventa.rules import send as send_rules
@@ -108,4 +109,15 @@ async def do_send_message(
             opened_by=facts.opened_by or sender_role.value,
         )
         await record_state(conn, conversation, written, now=now, before=resolved.state)
+        if not verdict.rejected:
+            # The recipient's applications hear about it (§13.2), committed with the message.
+            # A rejected message is hidden from its recipient, so nothing is announced.
+            await outbox.notify(
+                conn,
+                seller_id=message.seller_id,
+                user_id=message.to_user_id,
+                action="created",
+                resources=[message.id],
+                at=now,
+            )
     return message

@@ -11,10 +11,12 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 import postventa
-from postventa.api import action_guide, errors, health, legacy, messages, unread
+from postventa.api import action_guide, errors, feeds, health, legacy, messages, unread
 from postventa.api.rawpath import RawPathMiddleware
 from postventa.api.responses import OrjsonResponse
 from postventa.config import Settings
+from postventa.notifications.dispatcher import run_in_background
+from postventa.operator import notifications as operator_notifications
 from postventa.operator import routes as operator_routes
 from postventa.services import Services
 
@@ -33,7 +35,10 @@ def create_app(services: Services | None = None) -> FastAPI:
         owned = services is None
         if owned:
             app.state.services = Services.from_settings(Settings())
-        yield
+        # A server process runs one notification dispatcher unless told not to (SKIP LOCKED
+        # makes several safe); tests that pass their own services drive a Dispatcher themselves.
+        async with run_in_background(app.state.services, enabled=owned):
+            yield
         if owned:
             await app.state.services.db.dispose()
 
@@ -55,7 +60,9 @@ def create_app(services: Services | None = None) -> FastAPI:
         unread.router,
         action_guide.router,
         messages.router,
+        feeds.router,
         operator_routes.router,
+        operator_notifications.router,
     )
     for router in routers:
         app.include_router(router)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from postventa.demo import texts
 from postventa.ids import new_message_id
 from postventa.model import Role
+from postventa.notifications.signing import application_secret
 from postventa.rules import action_guide as guide_rules
 from postventa.rules.moderation import moderate
 from postventa.services import Services
@@ -30,6 +31,8 @@ from postventa.storage.unread import rebuild_counters
 
 SITE_ID = "MLA"
 APP_ID = 5503910054141466
+# Where the demo application's notifications go: `postventa receive --port 9000` (README).
+CALLBACK_URL = "http://127.0.0.1:9000/notifications"
 # Message ids and tokens derive from this fixed instant, so they are the same everywhere.
 # Timestamps are laid out relative to the moment of loading instead, so that time-based rules
 # (30 days without messages closes the seller's window) do not block the demo a month later.
@@ -163,7 +166,12 @@ async def load(services: Services) -> bool:
         )
         await conn.execute(
             insert(applications).values(
-                id=APP_ID, owner_user_id=SELLER.id, name="Postventa demo", created_at=origin
+                id=APP_ID,
+                owner_user_id=SELLER.id,
+                name="Postventa demo",
+                created_at=origin,
+                callback_url=CALLBACK_URL,
+                topics=["messages"],
             )
         )
         for user in USERS:
@@ -321,4 +329,11 @@ async def describe(services: Services) -> dict[str, Any]:
             for u in USERS
         },
         "packs": packs,
+        "notifications": {
+            "callback_url": CALLBACK_URL,
+            "topics": ["messages"],
+            "webhook_secret": application_secret(
+                services.settings.effective_webhook_master_secret(), APP_ID
+            ),
+        },
     }

@@ -217,3 +217,4 @@ idempotency_keys = Table(
 # Feature modules that add tables to this metadata (imported here so that Alembic, the test
 # fixtures and every process see the whole schema).
 from postventa.storage import action_guide_tables as _action_guide_tables  # noqa: E402,F401
+from postventa.storage import notification_tables as _notification_tables  # noqa: E402,F401
