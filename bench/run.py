@@ -252,6 +252,8 @@ class Server:
             "POSTVENTA_DATABASE_URL": database_url,
             "POSTVENTA_MODE": mode,
             "POSTVENTA_OPERATOR_KEY": os.urandom(16).hex(),
+            # Production mode refuses to start without it (notifications sign their payloads).
+            "POSTVENTA_WEBHOOK_MASTER_SECRET": os.urandom(32).hex(),
             **({"POSTVENTA_DB_POOL_SIZE": str(pool_size)} if pool_size else {}),
             "PYTHONPATH": str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
