@@ -37,8 +37,12 @@ async def test_unread_listing_reads_only_the_partial_index(
     services: Services, demo: dict[str, Any]
 ) -> None:
     for role in Role:
-        plan = await _plan(services, unread_query(user_id=1, role=role, cap=500))
+        query = unread_query(user_id=1, role=role, cap=500)
+        plan = await _plan(services, query)
         assert f"ix_conversations_{role.value}_unread" in plan, plan
+        # With bound parameters too (prepared statements, PostgreSQL's generic plans), the
+        # predicate must still read "> 0" verbatim, or the partial index no longer applies.
+        assert f"{role.value}_unread > 0" in str(query.compile(dialect=postgresql.dialect()))
 
 
 @contextmanager

@@ -64,6 +64,7 @@ async def do_read_conversation(
                 offset=page.offset,
                 newest_first=services.settings.message_order == "desc",
                 viewer_id=caller.user_id,
+                total=conversation.visible_count_for(role),
             )
     return ConversationPage(
         conversation=conversation,

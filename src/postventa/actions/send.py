@@ -30,11 +30,13 @@ async def do_send_message(
         raise PostventaError(Code.APPLICATION_ID_REQUIRED)
     request = send_rules.parse_send_request(body)
     settings = services.settings
-    now = services.clock.now()
     async with services.db.write() as conn:
         conversation = await conversations.get_conversation(
             conn, seller_id=seller_id, pack_id=pack_id, for_update=True
         )
+        # Read the clock only once the conversation is locked, so concurrent sends into one
+        # conversation get increasing times and last_message_at is always the newest.
+        now = services.clock.now()
         facts = await load_facts(conn, conversation) if conversation is not None else None
         agent_id = (
             agent_id_for(conversation.site_id)

@@ -55,11 +55,22 @@ async def page_of_conversation(
     offset: int,
     newest_first: bool,
     viewer_id: int,
+    total: int | None = None,
 ) -> list[Message]:
     """One page in time order, read from ``ix_messages_conversation``.
 
     The other side's rejected messages are skipped: their receiver never sees them (§3.1).
+    With ``total`` (the viewer's visible count) an offset past the middle is served by reading
+    the index from the other end and reversing the page, so no page reads more than half the
+    thread (an OFFSET reads every row it skips).
     """
+    if total is not None and offset >= total:
+        return []
+    reverse = total is not None and offset > total // 2
+    if reverse:
+        assert total is not None
+        limit, offset = min(limit, total - offset), max(total - offset - limit, 0)
+        newest_first = not newest_first
     order = (
         (messages.c.created_at.desc(), messages.c.id.desc())
         if newest_first
@@ -76,7 +87,8 @@ async def page_of_conversation(
         .limit(limit)
         .offset(offset)
     )
-    return [_to_message(row) for row in await conn.execute(query)]
+    page = [_to_message(row) for row in await conn.execute(query)]
+    return page[::-1] if reverse else page
 
 
 async def get_message(conn: AsyncConnection, message_id: str) -> Message | None:

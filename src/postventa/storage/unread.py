@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation, Role, UnreadEntry
@@ -162,7 +162,9 @@ def unread_query(*, user_id: int, role: Role, cap: int) -> Select[Any]:
             conversations.c.last_message_at,
             counter.label("unread"),
         )
-        .where(_party(role) == user_id, counter > 0)
+        # A literal 0, not a bound parameter: PostgreSQL's generic plan for a prepared statement
+        # can only use the partial index when the predicate matches its "> 0" verbatim.
+        .where(_party(role) == user_id, counter > literal_column("0"))
         .order_by(conversations.c.last_message_at.desc())
         .limit(cap)
     )
