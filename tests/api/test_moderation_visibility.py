@@ -108,3 +108,25 @@ async def test_the_demo_has_a_moderated_conversation(
     ]
     assert [m["id"] for m in as_buyer] == [pack["message_ids"][i] for i in (0, 1, 3)]
     assert pack["unread"] == {"seller": 0, "buyer": 1}
+
+
+REASONS = {
+    "personal_data": ("buyer", "Llamame al 11 5555-4444 así coordinamos la entrega."),
+    "social_network_link": ("seller", "Seguinos en Instagram @tiendajuan para ver novedades"),
+    "link_short_url": ("seller", "Mirá el video del producto: bit.ly/3xYzAbc"),
+    "link_mercadopago": ("seller", "Te paso el link de pago por la diferencia: mpago.la/2xYzAb"),
+    "ml_links_paypal": ("seller", "Si preferís, pagame por PayPal: paypal.me/tiendajuan"),
+    "evasion_claim_seller": ("seller", "Por favor no abras un reclamo, lo solucionamos nosotros."),
+    "out_of_place_language": ("buyer", "Sos un pelotudo, me mandaste cualquier cosa."),
+    "automatic_message": ("seller", "Este es un mensaje automático. Tu compra fue confirmada."),
+}
+
+
+async def test_every_reason_of_the_reference_is_reached_through_http(
+    client: httpx.AsyncClient, demo: dict[str, Any]
+) -> None:
+    """The eight §10.4 reasons, each from a send through E3 (lower case, as the example shows)."""
+    for reason, (who, text) in REASONS.items():
+        sent = await _send(client, demo, who, text)
+        assert (sent["status"], sent["message_moderation"]["status"]) == ("moderated", "rejected")
+        assert sent["message_moderation"]["reason"] == reason, text
