@@ -17,23 +17,22 @@ E9 stops after 3: caps stay readable, so an integrator can see them reopen once 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from postventa.actions.state import load_facts, record_state, resolve
+from postventa.actions.send import record_new_message
+from postventa.actions.state import load_facts, resolve
 from postventa.errors import Code, PostventaError
-from postventa.ids import new_message_id
 from postventa.model import Caller, Conversation, Message, Role
-from postventa.notifications import outbox
 from postventa.rules import action_guide as rules
 from postventa.rules import moderation
 from postventa.rules.blocking import BlockingFacts, ResolvedState
 from postventa.services import Services
 from postventa.storage import action_guide as store
-from postventa.storage import conversations, messages, unread
+from postventa.storage import conversations
 
 # The only block the action guide may pass: an ME2 sale the seller may not start by E3.
 GUIDE_OPENS = frozenset({"blocked_by_conversation_initiated_by_seller_limited"})
@@ -46,13 +45,6 @@ class Guide:
     facts: BlockingFacts
     resolved: ResolvedState
     caps: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Moderation:
-    status: str  # message status: "available" or "moderated"
-    moderation_status: str  # "clean" or "rejected"
-    reason: str | None
 
 
 async def _open_guide(
@@ -110,17 +102,14 @@ async def get_caps(services: Services, *, caller: Caller, pack_id: int) -> list[
     ]
 
 
-def moderate(text: str, *, site_id: str, now: datetime) -> Moderation:
+def moderate(text: str, *, site_id: str, now: datetime) -> moderation.ModerationVerdict:
     """THE moderation call site of the action guide (free-text options only, §10.4).
 
     Fixed templates are not moderated; free text goes through the same rule as a plain send
     (rules/moderation.py). A rejected verdict is rendered as §11.5 shows (``status: moderated``,
     ``available: null``, ``message_moderation.status: rejected``) and hidden from the buyer.
     """
-    verdict = moderation.moderate(text, site_id=site_id, sender_role=Role.seller, now=now)
-    return Moderation(
-        status=verdict.status, moderation_status=verdict.moderation_status, reason=verdict.reason
-    )
+    return moderation.moderate(text, site_id=site_id, sender_role=Role.seller, now=now)
 
 
 async def do_send_option(services: Services, *, caller: Caller, pack_id: int, body: Any) -> Message:
@@ -157,38 +146,19 @@ async def _send_option(
     verdict = (
         moderate(text, site_id=conversation.site_id, now=now)
         if option_id in rules.FREE_TEXT
-        else Moderation(status="available", moderation_status="clean", reason=None)
+        else moderation.clean(now)
     )
-    message = Message(
-        id=new_message_id(now),
-        seller_id=conversation.seller_id,
-        pack_id=conversation.pack_id,
-        from_user_id=conversation.seller_id,
-        to_user_id=conversation.buyer_id,
-        client_id=caller.application_id,
-        site_id=conversation.site_id,
-        subject=None,
-        text=text,
-        status=verdict.status,
-        moderation_status=verdict.moderation_status,
-        moderation_reason=verdict.reason,
-        moderation_source="online",
-        moderation_date=now,
-        created_at=now,
-        available_at=now if verdict.status == "available" else None,
-        notified_at=None,
-        read_at=None,
-        attachments=None,
-        first_message=conversation.message_count == 0,
-    )
-    await messages.insert_message(conn, message)
-    await unread.count_new_message(
+    message = await record_new_message(
         conn,
-        conversation,
-        receiver=Role.buyer,
-        at=now,
+        conversation=conversation,
+        facts=facts,
+        before=guide.resolved.state,
+        sender=Role.seller,
+        text=text,
+        verdict=verdict,
+        client_id=caller.application_id,
         opened_by="action_guide",
-        hidden=verdict.moderation_status == "rejected",
+        now=now,
     )
     await store.record_use(
         conn,
@@ -198,16 +168,4 @@ async def _send_option(
         message_id=message.id,
         at=now,
     )
-    written = replace(facts, last_message_at=now, opened_by=facts.opened_by or "action_guide")
-    await record_state(conn, conversation, written, now=now, before=guide.resolved.state)
-    if verdict.moderation_status != "rejected":
-        # Like a plain send: the buyer's applications hear about it, committed with the message.
-        await outbox.notify(
-            conn,
-            seller_id=message.seller_id,
-            user_id=message.to_user_id,
-            action="created",
-            resources=[message.id],
-            at=now,
-        )
     return message

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.actions.state import load_facts, record_state, resolve
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
-from postventa.model import Caller, Message, Role
+from postventa.model import Caller, Conversation, Message, Role
 from postventa.notifications import outbox
 from postventa.operator.users import agent_id_for
 from postventa.rules import blocking
 from postventa.rules import send as send_rules
 from postventa.rules import text as text_rules
-from postventa.rules.moderation import moderate
+from postventa.rules.blocking import BlockingFacts, ConversationState
+from postventa.rules.moderation import ModerationVerdict, moderate
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
 
@@ -71,55 +75,90 @@ async def do_send_message(
         )
         send_rules.check_attachments(request.attachments)
         verdict = moderate(text, site_id=conversation.site_id, sender_role=sender_role, now=now)
-        receiver = Role.buyer if sender_role is Role.seller else Role.seller
-        message = Message(
-            id=new_message_id(now),
-            seller_id=conversation.seller_id,
-            pack_id=conversation.pack_id,
-            from_user_id=caller.user_id,
-            to_user_id=conversation.counterpart_of(caller.user_id),
-            client_id=caller.application_id,
-            site_id=conversation.site_id,
-            subject=None,
-            text=text,
-            status=verdict.status,
-            moderation_status=verdict.moderation_status,
-            moderation_reason=verdict.reason,
-            moderation_source=verdict.source,
-            moderation_date=verdict.moderation_date,
-            created_at=now,
-            available_at=None if verdict.rejected else now,
-            notified_at=None,
-            read_at=None,
-            attachments=None,
-            first_message=conversation.message_count == 0,
-            agent_id=agent_id,
-        )
-        await messages.insert_message(conn, message)
-        await unread.count_new_message(
+        message = await record_new_message(
             conn,
-            conversation,
-            receiver=receiver,
-            at=now,
+            conversation=conversation,
+            facts=facts,
+            before=resolved.state,
+            sender=sender_role,
+            text=text,
+            verdict=verdict,
+            client_id=caller.application_id,
             opened_by=sender_role.value,
-            hidden=verdict.rejected,
+            agent_id=agent_id,
+            now=now,
         )
-        written = replace(
-            facts,
-            last_message_at=now,
-            last_buyer_message_at=now if sender_role is Role.buyer else facts.last_buyer_message_at,
-            opened_by=facts.opened_by or sender_role.value,
+    return message
+
+
+async def record_new_message(
+    conn: AsyncConnection,
+    *,
+    conversation: Conversation,
+    facts: BlockingFacts,
+    before: ConversationState,
+    sender: Role,
+    text: str,
+    verdict: ModerationVerdict,
+    client_id: int | None,
+    opened_by: str,
+    now: datetime,
+    agent_id: int | None = None,
+) -> Message:
+    """Everything a new message changes, inside the caller's transaction (E3 and E10 alike).
+
+    Insert the row; count it unread for the receiver (or hidden, when moderation rejected it);
+    re-record the conversation's state; queue the receiver's ``created`` notification, unless the
+    message is hidden from them.
+    """
+    receiver = Role.buyer if sender is Role.seller else Role.seller
+    message = Message(
+        id=new_message_id(now),
+        seller_id=conversation.seller_id,
+        pack_id=conversation.pack_id,
+        from_user_id=conversation.seller_id if sender is Role.seller else conversation.buyer_id,
+        to_user_id=conversation.buyer_id if sender is Role.seller else conversation.seller_id,
+        client_id=client_id,
+        site_id=conversation.site_id,
+        subject=None,
+        text=text,
+        status=verdict.status,
+        moderation_status=verdict.moderation_status,
+        moderation_reason=verdict.reason,
+        moderation_source=verdict.source,
+        moderation_date=verdict.moderation_date,
+        created_at=now,
+        available_at=None if verdict.rejected else now,
+        notified_at=None,
+        read_at=None,
+        attachments=None,
+        first_message=conversation.message_count == 0,
+        agent_id=agent_id,
+    )
+    await messages.insert_message(conn, message)
+    await unread.count_new_message(
+        conn,
+        conversation,
+        receiver=receiver,
+        at=now,
+        opened_by=opened_by,
+        hidden=verdict.rejected,
+    )
+    written = replace(
+        facts,
+        last_message_at=now,
+        last_buyer_message_at=now if sender is Role.buyer else facts.last_buyer_message_at,
+        opened_by=facts.opened_by or opened_by,
+    )
+    await record_state(conn, conversation, written, now=now, before=before)
+    if not verdict.rejected:
+        # The receiver's applications hear about it (§13.2), committed with the message.
+        await outbox.notify(
+            conn,
+            seller_id=message.seller_id,
+            user_id=message.to_user_id,
+            action="created",
+            resources=[message.id],
+            at=now,
         )
-        await record_state(conn, conversation, written, now=now, before=resolved.state)
-        if not verdict.rejected:
-            # The recipient's applications hear about it (§13.2), committed with the message.
-            # A rejected message is hidden from its recipient, so nothing is announced.
-            await outbox.notify(
-                conn,
-                seller_id=message.seller_id,
-                user_id=message.to_user_id,
-                action="created",
-                resources=[message.id],
-                at=now,
-            )
     return message

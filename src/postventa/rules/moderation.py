@@ -126,17 +126,22 @@ class ModerationVerdict:
         return self.moderation_status == "rejected"
 
 
+def clean(now: datetime) -> ModerationVerdict:
+    """The verdict for a text that is not moderated (or passed moderation)."""
+    return ModerationVerdict(
+        status="available",
+        moderation_status="clean",
+        reason=None,
+        source=SOURCE,
+        moderation_date=now,
+    )
+
+
 def moderate(text: str, *, site_id: str, sender_role: Role, now: datetime) -> ModerationVerdict:
     """The verdict on ``text`` sent by ``sender_role`` on ``site_id`` at ``now``."""
     found = find_all(text, site_id=site_id, sender_role=sender_role)
     if not found:
-        return ModerationVerdict(
-            status="available",
-            moderation_status="clean",
-            reason=None,
-            source=SOURCE,
-            moderation_date=now,
-        )
+        return clean(now)
     return ModerationVerdict(
         status="moderated",
         moderation_status="rejected",
