@@ -3,7 +3,9 @@
 * ``db.write()`` opens a transaction that will write. On SQLite it starts with ``BEGIN IMMEDIATE``
   so the write lock is taken up front: a deferred transaction that reads first and writes later can
   fail with "database is locked" when another process wrote in between, and no retry can fix it.
-* ``db.read()`` opens a plain transaction for a consistent snapshot.
+* ``db.read()`` is for reads: a plain transaction on SQLite (a consistent WAL snapshot);
+  autocommit on PostgreSQL, where READ COMMITTED gives each statement its own snapshot anyway
+  and a read-only BEGIN/COMMIT would only add two round trips.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the response is
 sent, and readers never wait for the writer. PostgreSQL runs at READ COMMITTED; the actions rely on
@@ -60,8 +62,12 @@ class Database:
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            self._read_engine = self.engine
         else:
             self._write_engine = self.engine
+            # At READ COMMITTED every statement takes its own snapshot, so a read-only
+            # BEGIN ... COMMIT buys no consistency, only two round trips: reads run in autocommit.
+            self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_postgres(self) -> bool:
@@ -75,7 +81,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn, conn.begin():
+        """Reads that change nothing. SQLite: one read transaction, a consistent snapshot (WAL).
+        PostgreSQL: autocommit, each statement its own snapshot, as READ COMMITTED gives anyway.
+        """
+        async with self._read_engine.connect() as conn, conn.begin():
             yield conn
 
     async def dispose(self) -> None:
