@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from postventa.errors import Code
+from tests.api.bodies import clean_message
 from tests.conftest import assert_error, bearer
 
 SELLER_ID = 415458330
@@ -55,43 +56,17 @@ async def unread_state(client: httpx.AsyncClient, demo: dict[str, Any]) -> list[
 
 def new_format_of_buyers_answer(demo: dict[str, Any]) -> dict[str, Any]:
     at = "2026-10-29T12:34:00.000Z"
-    return {
-        "paging": None,
-        "conversation_status": None,
-        "messages": [
-            {
-                "id": message_id(demo, BUYERS_ANSWER),
-                "site_id": "MLA",
-                "client_id": 5503910054141466,
-                "from": {"user_id": BUYER_ID},
-                "to": {"user_id": SELLER_ID},
-                "status": "available",
-                "subject": None,
-                "text": (
-                    "Buenísimo, paso a buscarlo el sábado a la mañana. ¿Hasta qué hora atienden?"
-                ),
-                "message_date": {
-                    "received": at,
-                    "available": at,
-                    "notified": at,
-                    "created": at,
-                    "read": None,
-                },
-                "message_moderation": {
-                    "status": "clean",
-                    "reason": None,
-                    "source": "online",
-                    "moderation_date": at,
-                },
-                "message_attachments": None,
-                "message_resources": [
-                    {"id": "2000004567812345", "name": "packs"},
-                    {"id": "415458330", "name": "sellers"},
-                ],
-                "conversation_first_message": False,
-            }
-        ],
-    }
+    message = clean_message(
+        message_id(demo, BUYERS_ANSWER),
+        sender=BUYER_ID,
+        receiver=SELLER_ID,
+        pack_id=2000004567812345,
+        seller_id=SELLER_ID,
+        text="Buenísimo, paso a buscarlo el sábado a la mañana. ¿Hasta qué hora atienden?",
+        at=at,
+        notified=at,
+    )
+    return {"paging": None, "conversation_status": None, "messages": [message]}
 
 
 # --- formats -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 
 from postventa.clock import FakeClock
 from postventa.errors import Code
+from tests.api.bodies import clean_message
 from tests.conftest import assert_error, bearer
 
 SELLER_ID = 415458330
@@ -91,35 +92,16 @@ async def test_a_page_has_the_documented_body_field_for_field(
     )
 
     def buyer_message(index: int, at: str, text: str) -> dict[str, Any]:
-        return {
-            "id": ids[index],
-            "site_id": "MLA",
-            "client_id": 5503910054141466,
-            "from": {"user_id": BUYER_ID},
-            "to": {"user_id": SELLER_ID},
-            "status": "available",
-            "subject": None,
-            "text": text,
-            "message_date": {
-                "received": at,
-                "available": at,
-                "notified": at,
-                "created": at,
-                "read": None,
-            },
-            "message_moderation": {
-                "status": "clean",
-                "reason": None,
-                "source": "online",
-                "moderation_date": at,
-            },
-            "message_attachments": None,
-            "message_resources": [
-                {"id": "2000000089077943", "name": "packs"},
-                {"id": "415458330", "name": "sellers"},
-            ],
-            "conversation_first_message": False,
-        }
+        return clean_message(
+            ids[index],
+            sender=BUYER_ID,
+            receiver=SELLER_ID,
+            pack_id=SOFA,
+            seller_id=SELLER_ID,
+            text=text,
+            at=at,
+            notified=at,
+        )
 
     assert body == {
         "paging": {"limit": 2, "offset": 27, "total": 29},

@@ -21,6 +21,7 @@ from postventa.demo.data import BUYER, BUYER2, SELLER, STRANGER
 from postventa.errors import Code
 from postventa.services import Services
 from postventa.storage.tokens import insert_token
+from tests.api.bodies import clean_message
 from tests.conftest import assert_error, bearer
 
 SOFA_PACK = 2000000089077943  # buyer BUYER, 29 messages, 3 unread for the seller
@@ -91,35 +92,17 @@ def stored_message(
     sent: dict[str, Any], *, sender: int, receiver: int, pack_id: int, first: bool, at: str
 ) -> dict[str, Any]:
     """The full message shape E1 and E2 show for a message just sent through E3."""
-    return {
-        "id": sent["id"],
-        "site_id": "MLA",
-        "client_id": 5503910054141466,
-        "from": {"user_id": sender},
-        "to": {"user_id": receiver},
-        "status": "available",
-        "subject": None,
-        "text": sent["text"],
-        "message_date": {
-            "received": at,
-            "available": at,
-            "notified": None,
-            "created": at,
-            "read": None,
-        },
-        "message_moderation": {
-            "status": "clean",
-            "reason": None,
-            "source": "online",
-            "moderation_date": at,
-        },
-        "message_attachments": None,
-        "message_resources": [
-            {"id": str(pack_id), "name": "packs"},
-            {"id": str(SELLER.id), "name": "sellers"},
-        ],
-        "conversation_first_message": first,
-    }
+    return clean_message(
+        sent["id"],
+        sender=sender,
+        receiver=receiver,
+        pack_id=pack_id,
+        seller_id=SELLER.id,
+        text=sent["text"],
+        at=at,
+        notified=None,
+        first=first,
+    )
 
 
 # --- success ------------------------------------------------------------------------------------
