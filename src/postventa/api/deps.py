@@ -28,14 +28,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 
 from postventa.errors import Code, PostventaError
 from postventa.ids import hash_token
 from postventa.model import Caller
 from postventa.operator.clock import sync_clock
 from postventa.services import Services
-from postventa.storage.tables import access_tokens
+from postventa.storage.tokens import find_token
 
 TOKEN_CACHE_SECONDS = 60.0
 TOKEN_CACHE_ENTRIES = 20_000
@@ -109,18 +108,6 @@ def token_cache(request: Request) -> TokenCache:
     return cache
 
 
-async def _read_token(services: Services, token_hash: str) -> tuple[Caller, datetime] | None:
-    """The same lookup as ``storage.tokens.find_caller``, keeping the expiry for the cache."""
-    query = select(
-        access_tokens.c.user_id, access_tokens.c.application_id, access_tokens.c.expires_at
-    ).where(access_tokens.c.token_hash == token_hash)
-    async with services.db.read() as conn:
-        row = (await conn.execute(query)).first()
-    if row is None:
-        return None
-    return Caller(user_id=row.user_id, application_id=row.application_id), row.expires_at
-
-
 async def current_caller(
     request: Request,
     services: ServicesDep,
@@ -141,7 +128,8 @@ async def current_caller(
     cached = cache.get(token_hash, now=now)
     if cached is not None:
         return cached
-    found = await _read_token(services, token_hash)
+    async with services.db.read() as conn:
+        found = await find_token(conn, token_hash)
     if found is None or found[1] <= now:
         raise PostventaError(Code.INVALID_TOKEN)
     cache.put(token_hash, *found)

@@ -12,20 +12,23 @@ from postventa.model import Caller
 from postventa.storage.tables import access_tokens
 
 
-async def find_caller(conn: AsyncConnection, token: str, *, now: datetime) -> Caller | None:
-    """The caller a token stands for, or ``None`` when it is unknown or expired."""
+async def find_token(conn: AsyncConnection, token_hash: str) -> tuple[Caller, datetime] | None:
+    """The caller a token hash stands for and when the token expires, or ``None`` if unknown.
+
+    Expiry is the caller's to compare with its clock (the API caches the pair per process).
+    """
     row = (
         await conn.execute(
             select(
                 access_tokens.c.user_id,
                 access_tokens.c.application_id,
                 access_tokens.c.expires_at,
-            ).where(access_tokens.c.token_hash == hash_token(token))
+            ).where(access_tokens.c.token_hash == token_hash)
         )
     ).first()
-    if row is None or row.expires_at <= now:
+    if row is None:
         return None
-    return Caller(user_id=row.user_id, application_id=row.application_id)
+    return Caller(user_id=row.user_id, application_id=row.application_id), row.expires_at
 
 
 async def insert_token(
