@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from typing import Annotated, Any
 
 import orjson
@@ -102,15 +103,17 @@ def receive(
     def out(line: str) -> None:
         typer.echo(line)
 
+    # Bound before the banner: whoever waits for "listening on" can connect at once (the
+    # connection waits in the backlog until uvicorn accepts it).
+    sock = socket.create_server((host, port))
     typer.echo(f"listening on http://{host}:{port}/ (answering {status})", err=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         receiver_app(out, secret=secret, master_secret=master, status=status),
-        host=host,
-        port=port,
         log_level="warning",
         access_log=False,
         server_header=False,
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()

@@ -74,7 +74,7 @@ async def _deliver_one(
         json={"from": {"user_id": seller["id"]}, "to": {"user_id": buyer["id"]}, "text": "Hola"},
     )
     outcomes = await make_dispatcher(notification_timeout_ms=5000).run_once()
-    assert [o.status for o in outcomes] == ["delivered"]
+    assert [o.status for o in outcomes] == ["delivered"], outcomes
     message_id: str = sent.json()["id"]
     return message_id
 
