@@ -47,7 +47,9 @@ _query_token = APIKeyQuery(
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop
+    # on every request (most of the "FastAPI" share of the profile in docs/performance.md).
     services: Services = request.app.state.services
     return services
 
