@@ -29,6 +29,10 @@ from postventa.queries.messages import get_message
 from postventa.rules.paging import parse_page
 
 router = APIRouter(tags=["messages"], default_response_class=OrjsonResponse)
+# E2's one-segment path would also match the legacy ``/messages/pending`` & co., so it is routed
+# after them (api/app.py), while E1, E3 and E11 come first: routes are matched in order, and
+# the hot ones should not wait behind the rest.
+by_id_router = APIRouter(tags=["messages"], default_response_class=OrjsonResponse)
 
 TagParam = Annotated[str | None, Query(description="`post_sale`; accepted and ignored.")]
 PackIdParam = Annotated[
@@ -158,7 +162,7 @@ async def mark_as_read_without_ids(caller: CallerDep, tag: TagParam = None) -> R
     raise PostventaError(Code.MARK_IDS_INVALID)
 
 
-@router.get(
+@by_id_router.get(
     "/messages/{message_id}",
     response_model=None,
     responses={
