@@ -37,7 +37,7 @@ async def test_unread_listing_reads_only_the_partial_index(
     services: Services, demo: dict[str, Any]
 ) -> None:
     for role in Role:
-        query = unread_query(user_id=1, role=role, cap=500)
+        query = unread_query(role).params(user_id=1, cap=500)
         plan = await _plan(services, query)
         assert f"ix_conversations_{role.value}_unread" in plan, plan
         # With bound parameters too (prepared statements, PostgreSQL's generic plans), the
@@ -53,12 +53,17 @@ def _statements(services: Services) -> Iterator[list[str]]:
         if statement.split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
             seen.append(statement)
 
+    def record_hot(statement: str) -> None:  # reads on PostgreSQL's raw asyncpg pool
+        record(None, None, statement)
+
     engine = services.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    services.db.statement_listeners.append(record_hot)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        services.db.statement_listeners.remove(record_hot)
 
 
 async def test_statement_counts_do_not_grow_with_the_data(

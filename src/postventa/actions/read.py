@@ -9,12 +9,15 @@ but reading still clears the caller's unread count so it does not linger in E6.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from postventa.actions.state import resolve_state
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller, ConversationPage, Page
 from postventa.notifications import outbox
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
+from postventa.storage.sql import Reader
 
 
 async def do_read_conversation(
@@ -26,46 +29,64 @@ async def do_read_conversation(
     page: Page,
     mark_as_read: bool,
 ) -> ConversationPage:
-    transaction = services.db.write() if mark_as_read else services.db.read()
-    async with transaction as conn:
-        conversation = await conversations.get_conversation(
-            conn, seller_id=seller_id, pack_id=pack_id, for_update=mark_as_read
+    if mark_as_read:
+        async with services.db.write() as conn:
+            return await _read(services, conn, caller, pack_id, seller_id, page, mark=True)
+    async with services.db.hot_read() as reader:
+        return await _read(services, reader, caller, pack_id, seller_id, page, mark=False)
+
+
+async def _read(
+    services: Services,
+    conn: Reader,
+    caller: Caller,
+    pack_id: int,
+    seller_id: int,
+    page: Page,
+    *,
+    mark: bool,
+) -> ConversationPage:
+    """One transaction's work: with ``mark`` it runs inside ``db.write()`` (a SQLAlchemy
+    transaction that locks the conversation), without it on ``db.hot_read()``."""
+    conversation = await conversations.get_conversation(
+        conn, seller_id=seller_id, pack_id=pack_id, for_update=mark
+    )
+    role = None if conversation is None else conversation.role_of(caller.user_id)
+    if conversation is None or role is None:
+        # Unknown and someone else's answer alike (§3.4, §14.3).
+        raise PostventaError(Code.RESOURCE_FORBIDDEN, resource_id=pack_id)
+    resolved = await resolve_state(conn, conversation, now=services.clock.now())
+    marked: list[str] = []
+    if mark and conversation.unread_for(role):
+        assert isinstance(conn, AsyncConnection)  # marking runs in db.write()
+        marked = await unread.mark_read(
+            conn,
+            conversation,
+            reader_id=caller.user_id,
+            reader_role=role,
+            at=services.clock.now(),
         )
-        role = None if conversation is None else conversation.role_of(caller.user_id)
-        if conversation is None or role is None:
-            # Unknown and someone else's answer alike (§3.4, §14.3).
-            raise PostventaError(Code.RESOURCE_FORBIDDEN, resource_id=pack_id)
-        resolved = await resolve_state(conn, conversation, now=services.clock.now())
-        marked: list[str] = []
-        if mark_as_read and conversation.unread_for(role):
-            marked = await unread.mark_read(
-                conn,
-                conversation,
-                reader_id=caller.user_id,
-                reader_role=role,
-                at=services.clock.now(),
-            )
-            # The sender of what changed hears about it (§13.2 ``read``), in this transaction.
-            await outbox.notify(
-                conn,
-                seller_id=seller_id,
-                user_id=conversation.counterpart_of(caller.user_id),
-                action="read",
-                resources=marked,
-                at=services.clock.now(),
-            )
-        rows = []
-        if not resolved.hides_messages:
-            rows = await messages.page_of_conversation(
-                conn,
-                seller_id=seller_id,
-                pack_id=pack_id,
-                limit=page.limit,
-                offset=page.offset,
-                newest_first=services.settings.message_order == "desc",
-                viewer_id=caller.user_id,
-                total=conversation.visible_count_for(role),
-            )
+        # The sender of what changed hears about it (§13.2 ``read``), in this transaction.
+        await outbox.notify(
+            conn,
+            seller_id=seller_id,
+            user_id=conversation.counterpart_of(caller.user_id),
+            action="read",
+            resources=marked,
+            at=services.clock.now(),
+        )
+    rows = []
+    if not resolved.hides_messages:
+        rows = await messages.page_of_conversation(
+            conn,
+            seller_id=seller_id,
+            pack_id=pack_id,
+            limit=page.limit,
+            offset=page.offset,
+            newest_first=services.settings.message_order == "desc",
+            viewer_id=caller.user_id,
+            total=conversation.visible_count_for(role),
+        )
     return ConversationPage(
         conversation=conversation,
         messages=rows,

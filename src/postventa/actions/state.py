@@ -22,9 +22,10 @@ from postventa.rules.blocking import (
     order_facts_from_json,
 )
 from postventa.storage import conversations as conversation_store
+from postventa.storage.sql import Reader
 
 
-async def load_facts(conn: AsyncConnection, conversation: Conversation) -> BlockingFacts:
+async def load_facts(conn: Reader, conversation: Conversation) -> BlockingFacts:
     orders = await conversation_store.order_facts(conn, conversation)
     return BlockingFacts(
         site_id=conversation.site_id,
@@ -53,7 +54,7 @@ def resolve(conversation: Conversation, facts: BlockingFacts, *, now: datetime) 
 
 
 async def resolve_state(
-    conn: AsyncConnection, conversation: Conversation, *, now: datetime
+    conn: Reader, conversation: Conversation, *, now: datetime
 ) -> ResolvedState:
     return resolve(conversation, await load_facts(conn, conversation), now=now)
 

@@ -130,7 +130,7 @@ async def current_caller(
     cached = cache.get(token_hash, now=now)
     if cached is not None:
         return cached
-    async with services.db.read() as conn:
+    async with services.db.hot_read() as conn:
         found = await find_token(conn, token_hash)
     if found is None or found[1] <= now:
         raise PostventaError(Code.INVALID_TOKEN)

@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from postventa.api.responses import OrjsonResponse
 from postventa.errors import Code, PostventaError
+from postventa.storage.db import DatabaseUnavailable
 
 logger = logging.getLogger("postventa.api")
 
@@ -91,5 +92,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(BodyTooLarge, _body_too_large)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
     app.add_exception_handler(DBAPIError, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

@@ -17,7 +17,7 @@ async def get_message(services: Services, *, caller: Caller, message_id: str) ->
     """
     if not is_message_id(message_id):
         raise PostventaError(Code.MESSAGE_ID_NOT_EXISTS)
-    async with services.db.read() as conn:
+    async with services.db.hot_read() as conn:
         message = await messages.get_message(conn, message_id)
     if message is None or not message.visible_to(caller.user_id):
         raise PostventaError(Code.MESSAGE_ID_NOT_EXISTS)

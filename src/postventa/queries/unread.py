@@ -14,7 +14,7 @@ _RESOURCE_RE = re.compile(r"^/?packs/(\d{1,19})/sellers?/(\d{1,19})/?$")
 
 async def list_unread(services: Services, *, caller: Caller, role: str | None) -> list[UnreadEntry]:
     roles = roles_for(role, default=services.settings.unread_default_role)
-    async with services.db.read() as conn:
+    async with services.db.hot_read() as conn:
         return await unread.list_unread(
             conn, user_id=caller.user_id, roles=roles, cap=services.settings.unread_cap
         )
@@ -34,7 +34,7 @@ async def unread_of_resource(
     pack_id, seller_id = int(match[1]), int(match[2])
     if pack_id >= 2**63 or seller_id >= 2**63:
         return []
-    async with services.db.read() as conn:
+    async with services.db.hot_read() as conn:
         conversation = await conversations.get_conversation(
             conn, seller_id=seller_id, pack_id=pack_id
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation
+from postventa.storage.sql import Query, Reader, fetch, fetch_one
 from postventa.storage.tables import conversations, orders, users
 
 _buyer = users.alias("buyer")
@@ -42,27 +44,42 @@ _COLUMNS = (
 )
 
 
-def _to_conversation(row: Row[*tuple[Any, ...]]) -> Conversation:
-    return Conversation(**row._asdict())
+_NAMES = tuple(column.key for column in _COLUMNS)
+
+_BY_KEY = (
+    select(*_COLUMNS)
+    .join(_buyer, _buyer.c.id == conversations.c.buyer_id)
+    .join(_seller, _seller.c.id == conversations.c.seller_id)
+    .where(
+        conversations.c.seller_id == bindparam("seller_id"),
+        conversations.c.pack_id == bindparam("pack_id"),
+    )
+)
+_GET = {False: Query(_BY_KEY), True: Query(_BY_KEY.with_for_update(of=conversations))}
+
+_ORDER_FACTS = Query(
+    select(orders.c.facts)
+    .where(
+        orders.c.seller_id == bindparam("seller_id"),
+        orders.c.conversation_pack_id == bindparam("pack_id"),
+    )
+    .order_by(orders.c.date_created, orders.c.id)
+)
+
+
+def _to_conversation(row: Sequence[Any]) -> Conversation:
+    return Conversation(**dict(zip(_NAMES, row, strict=True)))
 
 
 async def get_conversation(
-    conn: AsyncConnection, *, seller_id: int, pack_id: int, for_update: bool = False
+    conn: Reader, *, seller_id: int, pack_id: int, for_update: bool = False
 ) -> Conversation | None:
     """One conversation by its key, with its participants' account states.
 
     ``for_update`` takes the conversation's row lock (PostgreSQL); on SQLite the write
     transaction already holds the database's single write lock.
     """
-    query = (
-        select(*_COLUMNS)
-        .join(_buyer, _buyer.c.id == conversations.c.buyer_id)
-        .join(_seller, _seller.c.id == conversations.c.seller_id)
-        .where(conversations.c.seller_id == seller_id, conversations.c.pack_id == pack_id)
-    )
-    if for_update:
-        query = query.with_for_update(of=conversations)
-    row = (await conn.execute(query)).first()
+    row = await fetch_one(conn, _GET[for_update], seller_id=seller_id, pack_id=pack_id)
     return None if row is None else _to_conversation(row)
 
 
@@ -88,17 +105,12 @@ async def order_ids_and_items(
     return [(order_id, items or []) for order_id, items in await conn.execute(query)]
 
 
-async def order_facts(conn: AsyncConnection, conversation: Conversation) -> list[dict[str, Any]]:
+async def order_facts(conn: Reader, conversation: Conversation) -> list[dict[str, Any]]:
     """The JSON facts of every order of the conversation, oldest first."""
-    query = (
-        select(orders.c.facts)
-        .where(
-            orders.c.seller_id == conversation.seller_id,
-            orders.c.conversation_pack_id == conversation.pack_id,
-        )
-        .order_by(orders.c.date_created, orders.c.id)
+    rows = await fetch(
+        conn, _ORDER_FACTS, seller_id=conversation.seller_id, pack_id=conversation.pack_id
     )
-    return [facts or {} for facts in (await conn.execute(query)).scalars()]
+    return [facts or {} for (facts,) in rows]
 
 
 async def store_state(

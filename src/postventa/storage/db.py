@@ -6,6 +6,9 @@
 * ``db.read()`` is for reads: a plain transaction on SQLite (a consistent WAL snapshot);
   autocommit on PostgreSQL, where READ COMMITTED gives each statement its own snapshot anyway
   and a read-only BEGIN/COMMIT would only add two round trips.
+* ``db.hot_read()`` is for the few reads every integrator repeats (storage/sql.py): on PostgreSQL
+  a plain asyncpg connection from a pool of its own, in autocommit; on SQLite the same as
+  ``read()``. The two pools split ``POSTVENTA_DB_POOL_SIZE × 2`` connections between them.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the response is
 sent, and readers never wait for the writer. PostgreSQL runs at READ COMMITTED; the actions rely on
@@ -18,9 +21,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from postventa.storage.sql import (
+    HotConnection,
+    Reader,
+    StatementListener,
+    init_connection,
+    keep_session,
+)
 
 _BEGIN_OPTION = "postventa_sqlite_begin"
 
@@ -43,6 +55,35 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class DatabaseUnavailable(Exception):
+    """The database refused or dropped the connection (the API answers 503)."""
+
+
+# What asyncpg raises when PostgreSQL cannot be reached or refuses more connections; SQLAlchemy
+# wraps the same failures in OperationalError on the other pool.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+
+
+@asynccontextmanager
+async def _connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    # SQLAlchemy wraps the driver's errors in OperationalError, but not a refused connection
+    # (asyncpg raises OSError before any DBAPI object exists): both mean 503, not 500.
+    try:
+        conn = await engine.connect()
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable(str(exc)) from exc
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 class Database:
     """One engine per process; actions borrow connections through :meth:`read` and :meth:`write`."""
 
@@ -53,12 +94,17 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite" and parsed.database in (None, "", ":memory:"):
             raise ValueError("Postventa needs a file SQLite database (WAL, several processes)")
-        # At most 2 × pool_size connections, as before, but all of them are kept once opened:
-        # with max_overflow, every connection above pool_size was closed when returned, so a
-        # steady load above pool_size concurrent requests opened a new PostgreSQL connection
-        # (a backend fork and a handshake) for many requests (docs/performance.md, pool sizing).
-        kwargs.update(pool_size=2 * pool_size, max_overflow=0)
+        # At most 2 × pool_size connections, all of them kept once opened: with max_overflow,
+        # every connection above pool_size was closed when returned, so a steady load above
+        # pool_size concurrent requests opened a new PostgreSQL connection (a backend fork and a
+        # handshake) for many requests (docs/performance.md, pool sizing). On PostgreSQL the hot
+        # reads' asyncpg pool takes half of them.
+        self._hot_pool_size = pool_size
+        engine_pool = pool_size if self.dialect == "postgresql" else 2 * pool_size
+        kwargs.update(pool_size=engine_pool, max_overflow=0)
         self.engine = create_async_engine(url, **kwargs)
+        self._hot_pool: asyncpg.Pool | None = None
+        self.statement_listeners: list[StatementListener] = []
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
@@ -76,7 +122,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits when the block ends and rolls back on any exception."""
-        async with self._write_engine.begin() as conn:
+        async with _connected(self._write_engine) as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
@@ -84,8 +130,48 @@ class Database:
         """Reads that change nothing. SQLite: one read transaction, a consistent snapshot (WAL).
         PostgreSQL: autocommit, each statement its own snapshot, as READ COMMITTED gives anyway.
         """
-        async with self._read_engine.connect() as conn, conn.begin():
+        async with _connected(self._read_engine) as conn, conn.begin():
             yield conn
 
+    @asynccontextmanager
+    async def hot_read(self) -> AsyncIterator[Reader]:
+        """A connection for the hot reads of storage/sql.py (see the module docstring)."""
+        if not self.is_postgres:
+            async with self.read() as conn:
+                yield conn
+            return
+        pool = self._hot_pool or await self._open_hot_pool()
+        try:
+            raw = await pool.acquire()
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        try:
+            yield HotConnection(raw, self.statement_listeners)
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        finally:
+            await pool.release(raw)
+
+    async def _open_hot_pool(self) -> asyncpg.Pool:
+        dsn = make_url(self.url).set(drivername="postgresql").render_as_string(False)
+        try:
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=0,
+                max_size=self._hot_pool_size,
+                init=init_connection,
+                reset=keep_session,
+            )
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        if self._hot_pool is None:  # another request may have opened one meanwhile
+            self._hot_pool = pool
+        else:
+            await pool.close()
+        return self._hot_pool
+
     async def dispose(self) -> None:
+        if self._hot_pool is not None:
+            await self._hot_pool.close()
+            self._hot_pool = None
         await self.engine.dispose()

@@ -5,17 +5,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select
+from sqlalchemy import Integer, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Message
+from postventa.storage.sql import Query, Reader, fetch, fetch_one
 from postventa.storage.tables import messages
 
 _COLUMNS = tuple(messages.c)
+_NAMES = tuple(column.key for column in _COLUMNS)
 
 
-def _to_message(row: Row[*tuple[Any, ...]]) -> Message:
-    return Message(**row._asdict())
+def _to_message(row: Sequence[Any]) -> Message:
+    return Message(**dict(zip(_NAMES, row, strict=True)))
+
+
+def _page_query(*, newest_first: bool) -> Query:
+    order = (
+        (messages.c.created_at.desc(), messages.c.id.desc())
+        if newest_first
+        else (messages.c.created_at.asc(), messages.c.id.asc())
+    )
+    return Query(
+        select(*_COLUMNS)
+        .where(
+            messages.c.seller_id == bindparam("seller_id"),
+            messages.c.pack_id == bindparam("pack_id"),
+            or_(
+                messages.c.from_user_id == bindparam("viewer_id"),
+                messages.c.moderation_status != "rejected",
+            ),
+        )
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+_PAGE = {False: _page_query(newest_first=False), True: _page_query(newest_first=True)}
+_BY_ID = Query(select(*_COLUMNS).where(messages.c.id == bindparam("message_id")))
 
 
 async def insert_message(conn: AsyncConnection, message: Message) -> None:
@@ -47,7 +75,7 @@ async def insert_message(conn: AsyncConnection, message: Message) -> None:
 
 
 async def page_of_conversation(
-    conn: AsyncConnection,
+    conn: Reader,
     *,
     seller_id: int,
     pack_id: int,
@@ -71,28 +99,21 @@ async def page_of_conversation(
         assert total is not None
         limit, offset = min(limit, total - offset), max(total - offset - limit, 0)
         newest_first = not newest_first
-    order = (
-        (messages.c.created_at.desc(), messages.c.id.desc())
-        if newest_first
-        else (messages.c.created_at.asc(), messages.c.id.asc())
+    rows = await fetch(
+        conn,
+        _PAGE[newest_first],
+        seller_id=seller_id,
+        pack_id=pack_id,
+        viewer_id=viewer_id,
+        limit=limit,
+        offset=offset,
     )
-    query = (
-        select(*_COLUMNS)
-        .where(
-            messages.c.seller_id == seller_id,
-            messages.c.pack_id == pack_id,
-            or_(messages.c.from_user_id == viewer_id, messages.c.moderation_status != "rejected"),
-        )
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-    )
-    page = [_to_message(row) for row in await conn.execute(query)]
+    page = [_to_message(row) for row in rows]
     return page[::-1] if reverse else page
 
 
-async def get_message(conn: AsyncConnection, message_id: str) -> Message | None:
-    row = (await conn.execute(select(*_COLUMNS).where(messages.c.id == message_id))).first()
+async def get_message(conn: Reader, message_id: str) -> Message | None:
+    row = await fetch_one(conn, _BY_ID, message_id=message_id)
     return None if row is None else _to_message(row)
 
 

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.ids import hash_token
 from postventa.model import Caller
+from postventa.storage.sql import Query, Reader, fetch_one
 from postventa.storage.tables import access_tokens
 
+_BY_HASH = Query(
+    select(
+        access_tokens.c.user_id,
+        access_tokens.c.application_id,
+        access_tokens.c.expires_at,
+    ).where(access_tokens.c.token_hash == bindparam("token_hash"))
+)
 
-async def find_token(conn: AsyncConnection, token_hash: str) -> tuple[Caller, datetime] | None:
+
+async def find_token(conn: Reader, token_hash: str) -> tuple[Caller, datetime] | None:
     """The caller a token hash stands for and when the token expires, or ``None`` if unknown.
 
     Expiry is the caller's to compare with its clock (the API caches the pair per process).
     """
-    row = (
-        await conn.execute(
-            select(
-                access_tokens.c.user_id,
-                access_tokens.c.application_id,
-                access_tokens.c.expires_at,
-            ).where(access_tokens.c.token_hash == token_hash)
-        )
-    ).first()
+    row = await fetch_one(conn, _BY_HASH, token_hash=token_hash)
     if row is None:
         return None
-    return Caller(user_id=row.user_id, application_id=row.application_id), row.expires_at
+    user_id, application_id, expires_at = row
+    return Caller(user_id=user_id, application_id=application_id), expires_at
 
 
 async def insert_token(

@@ -36,10 +36,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation, Role, UnreadEntry
+from postventa.storage.sql import Query, Reader, fetch
 from postventa.storage.tables import conversations, messages
 
 # Rejected messages are hidden from their receiver, so they are never unread for anyone.
@@ -139,21 +140,27 @@ async def mark_read(
 
 
 async def list_unread(
-    conn: AsyncConnection, *, user_id: int, roles: Sequence[Role], cap: int
+    conn: Reader, *, user_id: int, roles: Sequence[Role], cap: int
 ) -> list[UnreadEntry]:
     """The caller's conversations with unread messages, newest activity first, at most ``cap``."""
     found: list[tuple[datetime | None, UnreadEntry]] = []
     for role in roles:
-        for row in await conn.execute(unread_query(user_id=user_id, role=role, cap=cap)):
-            entry = UnreadEntry(f"/packs/{row.pack_id}/sellers/{row.seller_id}", row.unread)
-            found.append((row.last_message_at, entry))
+        for pack_id, seller_id, last_message_at, count in await fetch(
+            conn, _UNREAD[role], user_id=user_id, cap=cap
+        ):
+            found.append(
+                (last_message_at, UnreadEntry(f"/packs/{pack_id}/sellers/{seller_id}", count))
+            )
     if len(roles) > 1:
         found.sort(key=lambda item: item[0] or datetime.min, reverse=True)
     return [entry for _, entry in found[:cap]]
 
 
-def unread_query(*, user_id: int, role: Role, cap: int) -> Select[Any]:
-    """Served by the partial index ``ix_conversations_{role}_unread`` (checked in tests)."""
+def unread_query(role: Role) -> Select[Any]:
+    """Served by the partial index ``ix_conversations_{role}_unread`` (checked in tests).
+
+    Bind parameters ``user_id`` and ``cap``.
+    """
     counter = _counter(role)
     return (
         select(
@@ -164,10 +171,13 @@ def unread_query(*, user_id: int, role: Role, cap: int) -> Select[Any]:
         )
         # A literal 0, not a bound parameter: PostgreSQL's generic plan for a prepared statement
         # can only use the partial index when the predicate matches its "> 0" verbatim.
-        .where(_party(role) == user_id, counter > literal_column("0"))
+        .where(_party(role) == bindparam("user_id"), counter > literal_column("0"))
         .order_by(conversations.c.last_message_at.desc())
-        .limit(cap)
+        .limit(bindparam("cap", type_=Integer))
     )
+
+
+_UNREAD = {role: Query(unread_query(role)) for role in Role}
 
 
 async def recount(conn: AsyncConnection, conversation: Conversation) -> dict[Role, int]:
