@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from postventa.config import Settings
@@ -14,7 +14,10 @@ def timestamp(value: datetime | None) -> str | None:
     """``2020-12-05T20:01:46.000Z``: UTC, milliseconds, ``Z`` (§1.2)."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    # isoformat is C code, 3x faster than strftime; a page renders up to 7 times per message.
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def shown_party(message: Message, user_id: int) -> int:
