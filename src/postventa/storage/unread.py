@@ -143,16 +143,20 @@ async def list_unread(
     conn: Reader, *, user_id: int, roles: Sequence[Role], cap: int
 ) -> list[UnreadEntry]:
     """The caller's conversations with unread messages, newest activity first, at most ``cap``."""
+    if len(roles) == 1:  # the usual call (role=seller): already in order, one pass
+        rows = await fetch(conn, _UNREAD[roles[0]], user_id=user_id, cap=cap)
+        return [
+            UnreadEntry(f"/packs/{pack_id}/sellers/{seller_id}", count)
+            for pack_id, seller_id, _, count in rows
+        ]
     found: list[tuple[datetime | None, UnreadEntry]] = []
     for role in roles:
         for pack_id, seller_id, last_message_at, count in await fetch(
             conn, _UNREAD[role], user_id=user_id, cap=cap
         ):
-            found.append(
-                (last_message_at, UnreadEntry(f"/packs/{pack_id}/sellers/{seller_id}", count))
-            )
-    if len(roles) > 1:
-        found.sort(key=lambda item: item[0] or datetime.min, reverse=True)
+            entry = UnreadEntry(f"/packs/{pack_id}/sellers/{seller_id}", count)
+            found.append((last_message_at, entry))
+    found.sort(key=lambda item: item[0] or datetime.min, reverse=True)
     return [entry for _, entry in found[:cap]]
 
 
