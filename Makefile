@@ -42,9 +42,11 @@ LATEST = $$(ls -t bench/results/*-$(1)-postgresql.json 2>/dev/null | head -1)
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 
-# matplotlib only draws docs/performance-growth.png; it is no test or runtime dependency.
+# matplotlib only draws docs/performance-growth.png, granian is only the other server of
+# `run.py --server granian`; neither is a test or runtime dependency.
 bench-deps: $(STAMP) wrk
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(PIP) install 'matplotlib==3.11.2'
+	@$(BIN)/python -c 'import granian' 2>/dev/null || $(PIP) install 'granian==2.8.7'
 
 ## make bench-quick: small on SQLite and PostgreSQL, short runs (under two minutes)
 bench-quick: $(STAMP) wrk

@@ -245,6 +245,7 @@ class Server:
         log: Path,
         pool_size: int | None,
         mode: str,
+        kind: str = "uvicorn",
     ) -> None:
         self.url = f"http://{HOST}:{port}"
         env = {
@@ -270,6 +271,29 @@ class Server:
             str(workers),
             "--no-migrate",
         ]
+        if kind == "granian":
+            # The same app factory under granian (Rust HTTP server), for the side-by-side
+            # comparison of servers the issue asks for; `make bench-deps` installs it.
+            command = [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--factory",
+                "--loop",
+                "uvloop",
+                "--no-ws",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "postventa.api.app:create_app",
+            ]
         self.log = log.open("w")
         self.process = subprocess.Popen(
             command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
@@ -292,7 +316,8 @@ class Server:
         return process_tree(self.process.pid)
 
     def worker_pids(self) -> list[int]:
-        # uvicorn's supervisor spawns the workers; a resource tracker may sit beside them.
+        # The supervisor (uvicorn's or granian's) spawns the workers; a resource tracker may sit
+        # beside them.
         return [
             pid
             for pid in self.pids()
@@ -486,6 +511,7 @@ def versions(db: BenchDatabase, wrk: str) -> dict[str, str]:
         "fastapi",
         "starlette",
         "uvicorn",
+        "granian",
         "sqlalchemy",
         "asyncpg",
         "orjson",
@@ -687,6 +713,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=None,
         help="POSTVENTA_DB_POOL_SIZE of the server (default: the server's own default)",
     )
+    parser.add_argument(
+        "--server",
+        default="uvicorn",
+        choices=("uvicorn", "granian"),
+        help="the HTTP server in front of the app (postventa serve runs uvicorn)",
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--generate", action="store_true", help="rebuild the data set first")
     parser.add_argument("--data", type=Path, default=BENCH / "data")
@@ -738,6 +770,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "workers": args.workers,
         "pool_size": args.pool_size,
         "mode": args.mode,
+        "server": args.server,
         "server_src": str(args.server_src),
         "label": args.label,
         "connections": args.connections,
@@ -759,6 +792,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             log=workdir / "server.log",
             pool_size=args.pool_size,
             mode=args.mode,
+            kind=args.server,
         )
         try:
             for name in chosen:
