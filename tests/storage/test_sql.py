@@ -1,4 +1,4 @@
-"""The hot reads give the same values on PostgreSQL's raw asyncpg path as through SQLAlchemy.
+"""Hot statements give the same values on PostgreSQL's raw asyncpg path as through SQLAlchemy.
 
 ``storage/sql.py`` runs each hot statement either way: SQLAlchemy inside transactions (and on
 SQLite), plain asyncpg under ``Database.hot_read()`` on PostgreSQL. Types are where the two could
@@ -53,6 +53,9 @@ async def _compare_demo(services: Services, demo: dict[str, Any]) -> None:
                 )
         for message_id in pack["message_ids"]:
             assert await _both_ways(services, messages.get_message, message_id=message_id)
+        # IN over a list: expanded by SQLAlchemy, = ANY($1) over an array on the raw path
+        found = await _both_ways(services, messages.get_messages, message_ids=pack["message_ids"])
+        assert {m.id for m in found} == set(pack["message_ids"])
     for user in demo["users"].values():
         for roles in ([Role.seller], [Role.buyer], [Role.seller, Role.buyer]):
             await _both_ways(services, unread.list_unread, user_id=user["id"], roles=roles, cap=500)

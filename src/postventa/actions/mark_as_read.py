@@ -28,7 +28,7 @@ async def do_mark_messages_read(
     receiver's to set).
     """
     ids = parse_ids(raw_ids, max_ids=services.settings.max_ids_per_mark_as_read)
-    async with services.db.write() as conn:
+    async with services.db.hot_write() as conn:
         found = {m.id: m for m in await messages.get_messages(conn, ids)}
         for message_id in ids:
             message = found.get(message_id)

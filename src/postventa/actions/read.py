@@ -9,8 +9,6 @@ but reading still clears the caller's unread count so it does not linger in E6.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from postventa.actions.state import resolve_state
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller, ConversationPage, Page
@@ -30,7 +28,7 @@ async def do_read_conversation(
     mark_as_read: bool,
 ) -> ConversationPage:
     if mark_as_read:
-        async with services.db.write() as conn:
+        async with services.db.hot_write() as conn:
             return await _read(services, conn, caller, pack_id, seller_id, page, mark=True)
     async with services.db.hot_read() as reader:
         return await _read(services, reader, caller, pack_id, seller_id, page, mark=False)
@@ -46,8 +44,8 @@ async def _read(
     *,
     mark: bool,
 ) -> ConversationPage:
-    """One transaction's work: with ``mark`` it runs inside ``db.write()`` (a SQLAlchemy
-    transaction that locks the conversation), without it on ``db.hot_read()``."""
+    """One transaction's work: with ``mark`` inside ``db.hot_write()`` (the conversation locked
+    until the marks commit), without it on ``db.hot_read()`` (autocommit)."""
     conversation = await conversations.get_conversation(
         conn, seller_id=seller_id, pack_id=pack_id, for_update=mark
     )
@@ -58,7 +56,6 @@ async def _read(
     resolved = await resolve_state(conn, conversation, now=services.clock.now())
     marked: list[str] = []
     if mark and conversation.unread_for(role):
-        assert isinstance(conn, AsyncConnection)  # marking runs in db.write()
         marked = await unread.mark_read(
             conn,
             conversation,

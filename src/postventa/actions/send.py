@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from postventa.actions.state import load_facts, record_state, resolve
 from postventa.errors import Code, PostventaError
 from postventa.ids import new_message_id
@@ -20,6 +18,7 @@ from postventa.rules.blocking import BlockingFacts, ConversationState
 from postventa.rules.moderation import ModerationVerdict, moderate
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
+from postventa.storage.sql import Reader
 
 
 async def do_send_message(
@@ -34,7 +33,7 @@ async def do_send_message(
         raise PostventaError(Code.APPLICATION_ID_REQUIRED)
     request = send_rules.parse_send_request(body)
     settings = services.settings
-    async with services.db.write() as conn:
+    async with services.db.hot_write() as conn:
         conversation = await conversations.get_conversation(
             conn, seller_id=seller_id, pack_id=pack_id, for_update=True
         )
@@ -92,7 +91,7 @@ async def do_send_message(
 
 
 async def record_new_message(
-    conn: AsyncConnection,
+    conn: Reader,
     *,
     conversation: Conversation,
     facts: BlockingFacts,

@@ -84,7 +84,7 @@ async def recompute_user_conversations(
 
 
 async def record_state(
-    conn: AsyncConnection,
+    conn: Reader,
     conversation: Conversation,
     facts: BlockingFacts,
     *,

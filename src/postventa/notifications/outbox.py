@@ -24,35 +24,44 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, insert, select
 
 from postventa.api.serializers import timestamp
 from postventa.storage.notification_tables import application_webhook_health, notifications
+from postventa.storage.sql import Query, Reader, execute_many, fetch
 from postventa.storage.tables import access_tokens, applications
 
 TOPIC_MESSAGES = "messages"
 
 
-async def subscribed_applications(conn: AsyncConnection, *, user_id: int, topic: str) -> list[int]:
-    """Applications with a callback for ``topic`` that ``user_id`` has authorised (one query)."""
-    rows = await conn.execute(
-        select(applications.c.id, applications.c.topics)
-        .where(
-            applications.c.callback_url.is_not(None),
-            applications.c.id.in_(
-                select(access_tokens.c.application_id).where(access_tokens.c.user_id == user_id)
-            ),
-            # Topics deactivated after slow answers (§13.4): nothing is kept for that period.
-            applications.c.id.not_in(
-                select(application_webhook_health.c.application_id).where(
-                    application_webhook_health.c.deactivated_at.is_not(None)
-                )
-            ),
-        )
-        .order_by(applications.c.id)
+_SUBSCRIBED = Query(
+    select(applications.c.id, applications.c.topics)
+    .where(
+        applications.c.callback_url.is_not(None),
+        applications.c.id.in_(
+            select(access_tokens.c.application_id).where(
+                access_tokens.c.user_id == bindparam("user_id")
+            )
+        ),
+        # Topics deactivated after slow answers (§13.4): nothing is kept for that period.
+        applications.c.id.not_in(
+            select(application_webhook_health.c.application_id).where(
+                application_webhook_health.c.deactivated_at.is_not(None)
+            )
+        ),
     )
-    return [row.id for row in rows if topic in (row.topics or ())]
+    .order_by(applications.c.id)
+)
+_INSERT = Query(insert(notifications))  # every column, each a bind parameter of its name
+_NOT_YET = dict.fromkeys(
+    ("claimed_until", "claim_token", "last_attempt_at", "delivered_at", "missed_at")
+)
+
+
+async def subscribed_applications(conn: Reader, *, user_id: int, topic: str) -> list[int]:
+    """Applications with a callback for ``topic`` that ``user_id`` has authorised (one query)."""
+    rows = await fetch(conn, _SUBSCRIBED, user_id=user_id)
+    return [app_id for app_id, topics in rows if topic in (topics or ())]
 
 
 def build_payload(
@@ -87,7 +96,7 @@ def delivery_body(payload: bytes, *, attempts: int, sent: datetime) -> bytes:
 
 
 async def notify(
-    conn: AsyncConnection,
+    conn: Reader,
     *,
     seller_id: int,
     user_id: int,
@@ -129,8 +138,8 @@ async def notify(
                     "window_start": at,
                     "window_attempts": 0,
                     "next_attempt_at": at,
+                    **_NOT_YET,
                 }
             )
-    if rows:
-        await conn.execute(insert(notifications), rows)
+    await execute_many(conn, _INSERT, rows)
     return len(rows)

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation
-from postventa.storage.sql import Query, Reader, fetch, fetch_one
+from postventa.storage.sql import Query, Reader, execute, fetch, fetch_one
 from postventa.storage.tables import conversations, orders, users
 
 _buyer = users.alias("buyer")
@@ -113,8 +113,25 @@ async def order_facts(conn: Reader, conversation: Conversation) -> list[dict[str
     return [facts or {} for (facts,) in rows]
 
 
+_STORE_STATE = Query(
+    update(conversations)
+    .where(
+        # Bind names differ from column names: SQLAlchemy reserves those for an UPDATE's SET.
+        conversations.c.seller_id == bindparam("k_seller"),
+        conversations.c.pack_id == bindparam("k_pack"),
+    )
+    .values(
+        status=bindparam("new_status", type_=conversations.c.status.type),
+        substatus=bindparam("new_substatus", type_=conversations.c.substatus.type),
+        status_date=bindparam("new_status_date", type_=conversations.c.status_date.type),
+        claim_ids=bindparam("new_claim_ids", type_=conversations.c.claim_ids.type),
+        shipping_id=bindparam("new_shipping_id", type_=conversations.c.shipping_id.type),
+    )
+)
+
+
 async def store_state(
-    conn: AsyncConnection,
+    conn: Reader,
     conversation: Conversation,
     *,
     status: str,
@@ -124,17 +141,14 @@ async def store_state(
     shipping_id: int | None,
 ) -> None:
     """Record the state the rules computed at a write, so reads can tell when it changed."""
-    await conn.execute(
-        update(conversations)
-        .where(
-            conversations.c.seller_id == conversation.seller_id,
-            conversations.c.pack_id == conversation.pack_id,
-        )
-        .values(
-            status=status,
-            substatus=substatus,
-            status_date=status_date,
-            claim_ids=claim_ids,
-            shipping_id=shipping_id,
-        )
+    await execute(
+        conn,
+        _STORE_STATE,
+        k_seller=conversation.seller_id,
+        k_pack=conversation.pack_id,
+        new_status=status,
+        new_substatus=substatus,
+        new_status_date=status_date,
+        new_claim_ids=claim_ids,
+        new_shipping_id=shipping_id,
     )

@@ -8,7 +8,9 @@
   and a read-only BEGIN/COMMIT would only add two round trips.
 * ``db.hot_read()`` is for the few reads every integrator repeats (storage/sql.py): on PostgreSQL
   a plain asyncpg connection from a pool of its own, in autocommit; on SQLite the same as
-  ``read()``. The two pools split ``POSTVENTA_DB_POOL_SIZE × 2`` connections between them.
+  ``read()``. ``db.hot_write()`` is a transaction on that pool for E3 and E1's mark-as-read; on
+  SQLite the same as ``write()``. The two pools split ``POSTVENTA_DB_POOL_SIZE × 2`` connections
+  between them.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the response is
 sent, and readers never wait for the writer. PostgreSQL runs at READ COMMITTED; the actions rely on
@@ -151,6 +153,20 @@ class Database:
             raise DatabaseUnavailable(str(exc)) from exc
         finally:
             await pool.release(raw)
+
+    @asynccontextmanager
+    async def hot_write(self) -> AsyncIterator[Reader]:
+        """A transaction for the hot writes of storage/sql.py: on PostgreSQL on a connection of
+        the asyncpg pool (committed when the block ends, rolled back on any exception); on
+        SQLite the same as :meth:`write`."""
+        if not self.is_postgres:
+            async with self.write() as conn:
+                yield conn
+            return
+        async with self.hot_read() as conn:
+            assert isinstance(conn, HotConnection)
+            async with conn.raw.transaction():
+                yield conn
 
     async def _open_hot_pool(self) -> asyncpg.Pool:
         dsn = make_url(self.url).set(drivername="postgresql").render_as_string(False)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, or_, select
+from sqlalchemy import Integer, String, any_, bindparam, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Message
-from postventa.storage.sql import Query, Reader, fetch, fetch_one
+from postventa.storage.sql import Query, Reader, execute, fetch, fetch_one
 from postventa.storage.tables import messages
 
 _COLUMNS = tuple(messages.c)
 _NAMES = tuple(column.key for column in _COLUMNS)
+ID_ARRAY = ARRAY(String(32))  # message ids, for PostgreSQL's = ANY($n)
 
 
 def _to_message(row: Sequence[Any]) -> Message:
@@ -44,34 +46,17 @@ def _page_query(*, newest_first: bool) -> Query:
 
 _PAGE = {False: _page_query(newest_first=False), True: _page_query(newest_first=True)}
 _BY_ID = Query(select(*_COLUMNS).where(messages.c.id == bindparam("message_id")))
+_BY_IDS = Query(
+    select(*_COLUMNS).where(messages.c.id.in_(bindparam("ids", expanding=True))),
+    postgresql=select(*_COLUMNS).where(messages.c.id == any_(bindparam("ids", type_=ID_ARRAY))),
+)
 
 
-async def insert_message(conn: AsyncConnection, message: Message) -> None:
-    await conn.execute(
-        insert(messages).values(
-            id=message.id,
-            seller_id=message.seller_id,
-            pack_id=message.pack_id,
-            from_user_id=message.from_user_id,
-            to_user_id=message.to_user_id,
-            client_id=message.client_id,
-            site_id=message.site_id,
-            subject=message.subject,
-            text=message.text,
-            status=message.status,
-            moderation_status=message.moderation_status,
-            moderation_reason=message.moderation_reason,
-            moderation_source=message.moderation_source,
-            moderation_date=message.moderation_date,
-            created_at=message.created_at,
-            available_at=message.available_at,
-            notified_at=message.notified_at,
-            read_at=message.read_at,
-            attachments=message.attachments,
-            first_message=message.first_message,
-            agent_id=message.agent_id,
-        )
-    )
+_INSERT = Query(insert(messages))  # every column, each a bind parameter of its name
+
+
+async def insert_message(conn: Reader, message: Message) -> None:
+    await execute(conn, _INSERT, **{name: getattr(message, name) for name in _NAMES})
 
 
 async def page_of_conversation(
@@ -117,9 +102,9 @@ async def get_message(conn: Reader, message_id: str) -> Message | None:
     return None if row is None else _to_message(row)
 
 
-async def get_messages(conn: AsyncConnection, message_ids: Sequence[str]) -> list[Message]:
-    query = select(*_COLUMNS).where(messages.c.id.in_(list(message_ids)))
-    return [_to_message(row) for row in await conn.execute(query)]
+async def get_messages(conn: Reader, message_ids: Sequence[str]) -> list[Message]:
+    rows = await fetch(conn, _BY_IDS, ids=list(message_ids))
+    return [_to_message(row) for row in rows]
 
 
 async def conversation_message_ids(

@@ -1,13 +1,14 @@
-"""Hot read statements: written once with SQLAlchemy, run on PostgreSQL without it.
+"""Hot statements: written once with SQLAlchemy, run on PostgreSQL without it.
 
-The reads every integrator repeats (E1, E2, E6, E7 and the token lookup) cost ten times more in
-SQLAlchemy's per-statement machinery than in PostgreSQL (docs/performance.md, "Raw asyncpg on the
-hot reads"). So each of them is a :class:`Query`: a SQLAlchemy statement built once, with named
-bind parameters, which is
+The reads every integrator repeats (E1, E2, E6, E7 and the token lookup) and the writes of E3 and
+E1's mark-as-read cost several times more in SQLAlchemy's per-statement machinery than in
+PostgreSQL (docs/performance.md, "Raw asyncpg on the hot paths"). So each of their statements is
+a :class:`Query`: a SQLAlchemy statement built once, with named bind parameters, which is
 
 * on PostgreSQL compiled once to its SQL text and run with asyncpg's own prepared-statement cache
-  on a plain asyncpg connection (:meth:`postventa.storage.db.Database.hot_read`), and
-* on SQLite, or inside a SQLAlchemy transaction (a write that locks the conversation), executed
+  on a plain asyncpg connection (:meth:`postventa.storage.db.Database.hot_read` and
+  :meth:`~postventa.storage.db.Database.hot_write`), and
+* on SQLite, or inside a SQLAlchemy transaction (the operator API, the action guide), executed
   by SQLAlchemy as before.
 
 Both give rows as tuples in the statement's column order, with the same Python values: asyncpg
@@ -25,7 +26,7 @@ import asyncpg
 import orjson
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable
 
 StatementListener = Callable[[str], None]
 
@@ -47,13 +48,17 @@ _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class Query:
-    """One SELECT with named bind parameters, compiled for asyncpg once, at import time."""
+    """One statement with named bind parameters, compiled for asyncpg once, at import time."""
 
-    __slots__ = ("_defaults", "_param_order", "columns", "sql", "statement")
+    __slots__ = ("_defaults", "_param_order", "sql", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Executable, *, postgresql: Executable | None = None) -> None:
+        """``postgresql``: the same statement in PostgreSQL's own terms, where the portable one
+        cannot be compiled ahead (``IN`` over a list, which SQLAlchemy expands per execution,
+        is ``= ANY($1)`` over an array there)."""
         self.statement = statement
-        compiled = statement.compile(dialect=_DIALECT)
+        target = statement if postgresql is None else postgresql
+        compiled = target.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
         self.sql = str(compiled)
         self._param_order = tuple(compiled.positiontup or ())
         # Values written into the statement (``column != "rejected"``) become bind parameters
@@ -61,7 +66,6 @@ class Query:
         self._defaults = {
             name: value for name, value in compiled.params.items() if value is not None
         }
-        self.columns = tuple(column.key for column in statement.selected_columns)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments of the compiled text, from the named parameters."""
@@ -86,6 +90,28 @@ async def fetch_one(conn: Reader, query: Query, **params: Any) -> Sequence[Any] 
     return rows[0] if rows else None
 
 
+async def execute(conn: Reader, query: Query, **params: Any) -> None:
+    """Run a statement that returns no rows (an INSERT or UPDATE without RETURNING)."""
+    if isinstance(conn, AsyncConnection):
+        await conn.execute(query.statement, params)
+        return
+    for listener in conn.listeners:
+        listener(query.sql)
+    await conn.raw.execute(query.sql, *query.args(params))
+
+
+async def execute_many(conn: Reader, query: Query, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run a statement once per parameter set (one round trip on both paths)."""
+    if not rows:
+        return
+    if isinstance(conn, AsyncConnection):
+        await conn.execute(query.statement, list(rows))
+        return
+    for listener in conn.listeners:
+        listener(query.sql)
+    await conn.raw.executemany(query.sql, [query.args(row) for row in rows])
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """Decode ``json`` columns as SQLAlchemy's ``JSON`` type does (asyncpg hands back text)."""
     await conn.set_type_codec(
@@ -101,7 +127,8 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing to do.
 
     asyncpg's default reset sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
-    on every release, one more round trip per request. Hot connections only ever run single
-    SELECTs in autocommit (:func:`fetch`): no session state, lock, cursor or listener is left to
-    undo. asyncpg still ends any open transaction itself before calling this.
+    on every release, one more round trip per request. Hot connections only run the statements of
+    this module, in autocommit or in a transaction that ends with its block: no session setting,
+    advisory lock, cursor or listener is ever left to undo (row locks end with the transaction).
+    asyncpg still ends any open transaction itself before calling this.
     """

@@ -36,12 +36,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from postventa.model import Conversation, Role, UnreadEntry
-from postventa.storage.sql import Query, Reader, fetch
+from postventa.storage.messages import ID_ARRAY
+from postventa.storage.sql import Query, Reader, execute, fetch
 from postventa.storage.tables import conversations, messages
+from postventa.storage.types import UTCDateTime
 
 # Rejected messages are hidden from their receiver, so they are never unread for anyone.
 REJECTED = "rejected"
@@ -59,8 +72,43 @@ def _party(role: Role):  # type: ignore[no-untyped-def]
     return conversations.c.seller_id if role is Role.seller else conversations.c.buyer_id
 
 
+def _count_new_query(receiver: Role, hidden: bool) -> Query:
+    counter = _hidden(receiver) if hidden else _counter(receiver)
+    last_sender = (
+        conversations.c.last_seller_message_at
+        if receiver is Role.buyer
+        else conversations.c.last_buyer_message_at
+    )
+    at = bindparam("at", type_=UTCDateTime)
+    return Query(
+        update(conversations)
+        .where(
+            conversations.c.seller_id == bindparam("k_seller"),
+            conversations.c.pack_id == bindparam("k_pack"),
+        )
+        .values(
+            {
+                counter: counter + 1,
+                conversations.c.message_count: conversations.c.message_count + 1,
+                conversations.c.last_message_at: at,
+                last_sender: at,
+                conversations.c.opened_by: func.coalesce(
+                    conversations.c.opened_by, bindparam("opened_by", type_=String)
+                ),
+            }
+        )
+    )
+
+
+_COUNT_NEW = {
+    (receiver, hidden): _count_new_query(receiver, hidden)
+    for receiver in Role
+    for hidden in (False, True)
+}
+
+
 async def count_new_message(
-    conn: AsyncConnection,
+    conn: Reader,
     conversation: Conversation,
     *,
     receiver: Role,
@@ -73,32 +121,57 @@ async def count_new_message(
     A message hidden from the receiver (rejected by moderation) is never unread for them: it
     counts in their ``…_hidden`` counter instead, which E1 subtracts from ``paging.total``.
     """
-    counter = _hidden(receiver) if hidden else _counter(receiver)
-    last_sender = (
-        conversations.c.last_seller_message_at
-        if receiver is Role.buyer
-        else conversations.c.last_buyer_message_at
+    await execute(
+        conn,
+        _COUNT_NEW[receiver, hidden],
+        k_seller=conversation.seller_id,
+        k_pack=conversation.pack_id,
+        at=at,
+        opened_by=opened_by,
     )
-    await conn.execute(
+
+
+def _unread_of_reader() -> Any:
+    return and_(
+        messages.c.seller_id == bindparam("k_seller"),
+        messages.c.pack_id == bindparam("k_pack"),
+        messages.c.to_user_id == bindparam("reader_id"),
+        messages.c.read_at.is_(None),
+        messages.c.moderation_status != REJECTED,
+    )
+
+
+_MARK_ALL = Query(
+    update(messages)
+    .where(_unread_of_reader())
+    .values(read_at=bindparam("at", type_=UTCDateTime))
+    .returning(messages.c.id)
+)
+_MARK_IDS = Query(
+    update(messages)
+    .where(_unread_of_reader(), messages.c.id.in_(bindparam("ids", expanding=True)))
+    .values(read_at=bindparam("at", type_=UTCDateTime))
+    .returning(messages.c.id),
+    postgresql=update(messages)
+    .where(_unread_of_reader(), messages.c.id == any_(bindparam("ids", type_=ID_ARRAY)))
+    .values(read_at=bindparam("at", type_=UTCDateTime))
+    .returning(messages.c.id),
+)
+_DECREMENT = {
+    role: Query(
         update(conversations)
         .where(
-            conversations.c.seller_id == conversation.seller_id,
-            conversations.c.pack_id == conversation.pack_id,
+            conversations.c.seller_id == bindparam("k_seller"),
+            conversations.c.pack_id == bindparam("k_pack"),
         )
-        .values(
-            {
-                counter: counter + 1,
-                conversations.c.message_count: conversations.c.message_count + 1,
-                conversations.c.last_message_at: at,
-                last_sender: at,
-                conversations.c.opened_by: func.coalesce(conversations.c.opened_by, opened_by),
-            }
-        )
+        .values({_counter(role): _counter(role) - bindparam("n", type_=Integer)})
     )
+    for role in Role
+}
 
 
 async def mark_read(
-    conn: AsyncConnection,
+    conn: Reader,
     conversation: Conversation,
     *,
     reader_id: int,
@@ -110,32 +183,17 @@ async def mark_read(
 
     Returns the ids that actually changed; the reader's counter drops by exactly that many.
     """
-    condition = and_(
-        messages.c.seller_id == conversation.seller_id,
-        messages.c.pack_id == conversation.pack_id,
-        messages.c.to_user_id == reader_id,
-        messages.c.read_at.is_(None),
-        messages.c.moderation_status != REJECTED,
-    )
-    if message_ids is not None:
-        condition = and_(condition, messages.c.id.in_(list(message_ids)))
-    changed = list(
-        (
-            await conn.execute(
-                update(messages).where(condition).values(read_at=at).returning(messages.c.id)
-            )
-        ).scalars()
-    )
-    if changed:
-        counter = _counter(reader_role)
-        await conn.execute(
-            update(conversations)
-            .where(
-                conversations.c.seller_id == conversation.seller_id,
-                conversations.c.pack_id == conversation.pack_id,
-            )
-            .values({counter: counter - len(changed)})
+    # Bind names differ from column names: SQLAlchemy reserves those for an UPDATE's SET.
+    key = {"k_seller": conversation.seller_id, "k_pack": conversation.pack_id}
+    if message_ids is None:
+        rows = await fetch(conn, _MARK_ALL, **key, reader_id=reader_id, at=at)
+    else:
+        rows = await fetch(
+            conn, _MARK_IDS, **key, reader_id=reader_id, at=at, ids=list(message_ids)
         )
+    changed = [message_id for (message_id,) in rows]
+    if changed:
+        await execute(conn, _DECREMENT[reader_role], **key, n=len(changed))
     return changed
 
 
