@@ -52,9 +52,11 @@ def main(target: str, paths: list[str]) -> None:
     rps_axis.set_title("Throughput relative to the smallest scale")
     rps_axis.legend(fontsize=8, loc="lower left")
     first = results[0]
+    loads = [r["machine"]["loadavg_before"] for r in results]
     figure.suptitle(
         f"Postventa on {first['db']}, {first['workers']} workers, {first['connections']} "
-        f"connections, {first['machine']['cores']} cores (shared machine, load avg ~5-8)"
+        f"connections, {first['machine']['cores']} cores, {first['date'][:10]} "
+        f"(load average {min(loads):.1f}-{max(loads):.1f} before the runs)"
     )
     figure.tight_layout()
     figure.savefig(target, dpi=90)
