@@ -1,13 +1,44 @@
-"""Marking given messages read (E11, ``PUT /messages/mark_as_read/{ids}``, §8.3)."""
+"""Marking read: E11 (``PUT /messages/mark_as_read/{ids}``, §8.3) and the rule E1 shares."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from postventa.errors import Code, PostventaError
 from postventa.ids import is_message_id
-from postventa.model import Caller, MarkReadResult
+from postventa.model import Caller, Conversation, MarkReadResult
 from postventa.notifications import outbox
 from postventa.services import Services
 from postventa.storage import conversations, messages, unread
+from postventa.storage.sql import Reader
+
+
+async def mark_read_and_notify(
+    conn: Reader,
+    conversation: Conversation,
+    *,
+    reader_id: int,
+    at: datetime,
+    message_ids: Sequence[str] | None = None,
+) -> list[str]:
+    """Mark the reader's unread messages read (all, or only ``message_ids``) and queue the
+    sender's ``read`` notification (§13.2) for exactly those that changed, in the caller's
+    transaction. E1 (reading with mark) and E11 both mark through here."""
+    role = conversation.role_of(reader_id)
+    assert role is not None
+    changed = await unread.mark_read(
+        conn, conversation, reader_id=reader_id, reader_role=role, at=at, message_ids=message_ids
+    )
+    await outbox.notify(
+        conn,
+        seller_id=conversation.seller_id,
+        user_id=conversation.counterpart_of(reader_id),
+        action="read",
+        resources=changed,
+        at=at,
+    )
+    return changed
 
 
 def parse_ids(raw: str, *, max_ids: int) -> list[str]:
@@ -46,24 +77,8 @@ async def do_mark_messages_read(
             conn, seller_id=seller_id, pack_id=pack_id, for_update=True
         )
         assert conversation is not None  # the messages' foreign key guarantees it
-        role = conversation.role_of(caller.user_id)
-        assert role is not None
-        changed = await unread.mark_read(
-            conn,
-            conversation,
-            reader_id=caller.user_id,
-            reader_role=role,
-            at=services.clock.now(),
-            message_ids=ids,
-        )
-        # Only messages that really changed notify their sender (§13.2 ``read``).
-        await outbox.notify(
-            conn,
-            seller_id=seller_id,
-            user_id=conversation.counterpart_of(caller.user_id),
-            action="read",
-            resources=changed,
-            at=services.clock.now(),
+        changed = await mark_read_and_notify(
+            conn, conversation, reader_id=caller.user_id, at=services.clock.now(), message_ids=ids
         )
         updated = await messages.get_messages(conn, ids)
     order = {message_id: i for i, message_id in enumerate(ids)}

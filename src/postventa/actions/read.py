@@ -9,12 +9,12 @@ but reading still clears the caller's unread count so it does not linger in E6.
 
 from __future__ import annotations
 
+from postventa.actions.mark_as_read import mark_read_and_notify
 from postventa.actions.state import resolve_state
 from postventa.errors import Code, PostventaError
 from postventa.model import Caller, ConversationPage, Page
-from postventa.notifications import outbox
 from postventa.services import Services
-from postventa.storage import conversations, messages, unread
+from postventa.storage import conversations, messages
 from postventa.storage.sql import Reader
 
 
@@ -56,21 +56,8 @@ async def _read(
     resolved = await resolve_state(conn, conversation, now=services.clock.now())
     marked: list[str] = []
     if mark and conversation.unread_for(role):
-        marked = await unread.mark_read(
-            conn,
-            conversation,
-            reader_id=caller.user_id,
-            reader_role=role,
-            at=services.clock.now(),
-        )
-        # The sender of what changed hears about it (§13.2 ``read``), in this transaction.
-        await outbox.notify(
-            conn,
-            seller_id=seller_id,
-            user_id=conversation.counterpart_of(caller.user_id),
-            action="read",
-            resources=marked,
-            at=services.clock.now(),
+        marked = await mark_read_and_notify(
+            conn, conversation, reader_id=caller.user_id, at=services.clock.now()
         )
     rows = []
     if not resolved.hides_messages:
