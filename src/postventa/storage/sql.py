@@ -40,6 +40,10 @@ class HotConnection:
         self.raw = raw
         self.listeners = listeners  # tests count statements; empty in production
 
+    def announce(self, sql: str) -> None:
+        for listener in self.listeners:
+            listener(sql)
+
 
 Reader = AsyncConnection | HotConnection
 """A connection the hot reads accept: SQLAlchemy's, or a raw asyncpg one from ``hot_read``."""
@@ -79,8 +83,7 @@ async def fetch(conn: Reader, query: Query, **params: Any) -> Sequence[Sequence[
     if isinstance(conn, AsyncConnection):
         rows: Sequence[Sequence[Any]] = (await conn.execute(query.statement, params)).all()
         return rows
-    for listener in conn.listeners:
-        listener(query.sql)
+    conn.announce(query.sql)
     records: list[Sequence[Any]] = await conn.raw.fetch(query.sql, *query.args(params))
     return records
 
@@ -95,8 +98,7 @@ async def execute(conn: Reader, query: Query, **params: Any) -> None:
     if isinstance(conn, AsyncConnection):
         await conn.execute(query.statement, params)
         return
-    for listener in conn.listeners:
-        listener(query.sql)
+    conn.announce(query.sql)
     await conn.raw.execute(query.sql, *query.args(params))
 
 
@@ -107,8 +109,7 @@ async def execute_many(conn: Reader, query: Query, rows: Sequence[Mapping[str, A
     if isinstance(conn, AsyncConnection):
         await conn.execute(query.statement, list(rows))
         return
-    for listener in conn.listeners:
-        listener(query.sql)
+    conn.announce(query.sql)
     await conn.raw.executemany(query.sql, [query.args(row) for row in rows])
 
 
